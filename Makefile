@@ -40,12 +40,13 @@ VMLINUX    := $(BUILD)/bpf/vmlinux.h
 RECORD_LIBS := -lbpf -lelf -lz -lzstd -lpthread
 
 .PHONY: all help deps check-tools test unit e2e asan fuzz fuzz-smoke bench \
-        install static format clean samples
+        install static format clean demo
 
 all: $(BUILD)/tracetape $(BUILD)/tracetape-record $(TOOL_BIN)
 
 help:
 	@echo "make            build build/tracetape and build/tracetape-record"
+	@echo "make demo       replay a bundled sample tape (the main job; no root)"
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make test       unit tests, then end-to-end tests (these need root)"
 	@echo "make unit       unit tests only (no root)"
@@ -116,6 +117,9 @@ e2e: all
 	bash tests/e2e/run.sh $(BUILD)
 
 test: unit e2e
+
+demo: $(BUILD)/tracetape
+	bash tools/demo.sh $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build-asan CC=clang SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" unit
