@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reader_next.c - decode chunks and hand out records in time order.
+ *
+ * Chunks are loaded in stored order.  A record is handed out once no
+ * chunk not yet loaded can hold an earlier one (chunk->wait_ts, planned
+ * from the index and bounded by the reorder window).  Usually one chunk
+ * is live and its records are already sorted, so a record costs a few
+ * loads and compares: no allocation, no copy.  A chunk that is not
+ * sorted gets a (ts, offset) array sorted once; overlapping chunks are
+ * merged by picking the smallest head among the live ones.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "reader_internal.h"
+
+static int seg_fd(struct tape_reader *r, uint32_t seg)
+{
+	if (r->fd >= 0 && r->fd_seg == seg)
+		return r->fd;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = open(r->segs[seg].path, O_RDONLY | O_CLOEXEC);
+	r->fd_seg = seg;
+	return r->fd;
+}
+
+static void chunk_lost(struct tape_reader *r, const struct rd_chunk *c,
+		       uint64_t length, const char *why)
+{
+	char a[32], b[32];
+	tt_fmt_ts(a, sizeof(a), c->min_ts);
+	tt_fmt_ts(b, sizeof(b), c->max_ts);
+	rd_damage(r, r->segs[c->seg].path, c->offset, length,
+		  (int64_t)c->chunk_seq, c->nrecords, c->min_ts, c->max_ts,
+		  "chunk %llu at offset %llu: %s; %u records (%s-%s) lost",
+		  (unsigned long long)c->chunk_seq,
+		  (unsigned long long)c->offset, why, c->nrecords, a, b);
+}
+
+static int grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 4096;
+	while (n < need)
+		n *= 2;
+	void *p = malloc(n * elem); /* old contents are not needed */
+	if (!p)
+		return -1;
+	free(*buf);
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+/* Read the chunk's stored payload into r->cbuf.  Returns its length or
+ * -1 after reporting damage. */
+static int64_t read_payload(struct tape_reader *r, struct rd_chunk *c,
+			    struct block_hdr *bh)
+{
+	uint64_t size = r->segs[c->seg].size;
+	int fd = seg_fd(r, c->seg);
+	if (fd < 0) {
+		chunk_lost(r, c, 0, strerror(errno));
+		return -1;
+	}
+	int h = rd_block_header(r, fd, c->offset, size, bh);
+	if (h != 0 || bh->type != TT_BLOCK_CHUNK ||
+	    bh->ext_len < TT_CHUNK_EXT_SIZE) {
+		chunk_lost(r, c, 0,
+			   h == -2 ? "read error" : "block header damaged");
+		return -1;
+	}
+	/* The block's own header is authoritative (the index may be old). */
+	c->chunk_seq = tt_get64(bh->ext);
+	c->nrecords = tt_get32(bh->ext + 24);
+	uint64_t body = c->offset + TT_BLOCK_HDR_SIZE + bh->ext_len;
+	if (bh->payload_len > size - body) {
+		chunk_lost(r, c, size - c->offset,
+			   "truncated (ends past the end of the file)");
+		return -1;
+	}
+	if (bh->raw_len > TT_MAX_CHUNK_RAW) {
+		chunk_lost(r, c, 0, "impossible raw length");
+		return -1;
+	}
+	uint64_t block = body + bh->payload_len - c->offset;
+	if (grow((void **)&r->cbuf, &r->ccap, bh->payload_len + 1, 1) < 0) {
+		chunk_lost(r, c, block, "out of memory");
+		return -1;
+	}
+	if (rd_pread(fd, r->cbuf, bh->payload_len, body) !=
+	    (ssize_t)bh->payload_len) {
+		chunk_lost(r, c, block, "read error");
+		return -1;
+	}
+	if (tt_crc32c(0, r->cbuf, bh->payload_len) != bh->payload_crc) {
+		chunk_lost(r, c, block, "checksum mismatch");
+		return -1;
+	}
+	return (int64_t)block;
+}
+
+/* Decompress (or copy) the payload into slot S. */
+static int decode_payload(struct tape_reader *r, struct rd_chunk *c,
+			  const struct block_hdr *bh, struct rd_slot *s,
+			  uint64_t block)
+{
+	if (grow((void **)&s->buf, &s->cap, bh->raw_len + 8, 1) < 0) {
+		chunk_lost(r, c, block, "out of memory");
+		return -1;
+	}
+	if (!(bh->flags & TT_BLOCK_F_ZSTD)) {
+		if (bh->raw_len != bh->payload_len) {
+			chunk_lost(r, c, block, "raw and stored sizes differ");
+			return -1;
+		}
+		memcpy(s->buf, r->cbuf, bh->payload_len);
+		s->len = bh->raw_len;
+		return 0;
+	}
+	unsigned long long fcs =
+		ZSTD_getFrameContentSize(r->cbuf, bh->payload_len);
+	if (fcs != bh->raw_len) {
+		chunk_lost(r, c, block, "zstd frame size disagrees");
+		return -1;
+	}
+	size_t n = ZSTD_decompressDCtx(r->dctx, s->buf, bh->raw_len, r->cbuf,
+				       bh->payload_len);
+	if (ZSTD_isError(n) || n != bh->raw_len) {
+		char why[96];
+		snprintf(why, sizeof(why), "zstd: %s",
+			 ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short");
+		chunk_lost(r, c, block, why);
+		return -1;
+	}
+	s->len = n;
+	return 0;
+}
+
+/* Check the record framing; count records; is the chunk sorted? */
+static bool frame_records(struct tape_reader *r, const struct rd_chunk *c,
+			  struct rd_slot *s)
+{
+	const uint8_t *b = s->buf;
+	size_t off = 0, n = 0, len = s->len;
+	uint64_t prev = 0;
+	bool sorted = true;
+	while (off < len) {
+		if (len - off < TT_REC_HDR_SIZE ||
+		    tt_get32(b + off + 4) > len - off - TT_REC_HDR_SIZE) {
+			uint64_t lost = c->nrecords > n ? c->nrecords - n : 0;
+			rd_damage(r, r->segs[c->seg].path, c->offset, 0,
+				  (int64_t)c->chunk_seq, lost, 0, 0,
+				  "chunk %llu: record %zu at chunk offset %zu "
+				  "runs past the chunk end; the rest of the "
+				  "chunk (%llu records) is lost",
+				  (unsigned long long)c->chunk_seq, n, off,
+				  (unsigned long long)lost);
+			break;
+		}
+		uint64_t ts = tt_get64(b + off + 8);
+		sorted &= ts >= prev;
+		prev = ts;
+		n++;
+		uint64_t step =
+			TT_REC_HDR_SIZE + tt_pad8(tt_get32(b + off + 4));
+		off = step < len - off ? off + step : len;
+	}
+	s->len = off < len ? off : len;
+	s->n = n;
+	return sorted;
+}
+
+static int cmp_sortent(const void *a, const void *b)
+{
+	const struct rd_sortent *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int build_order(struct rd_slot *s)
+{
+	if (grow((void **)&s->order, &s->order_cap, s->n, sizeof(*s->order)) <
+	    0)
+		return -1;
+	size_t off = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		s->order[i].ts = tt_get64(s->buf + off + 8);
+		s->order[i].off = (uint32_t)off;
+		off += TT_REC_HDR_SIZE + tt_pad8(tt_get32(s->buf + off + 4));
+	}
+	qsort(s->order, s->n, sizeof(*s->order), cmp_sortent);
+	return 0;
+}
+
+static inline const uint8_t *slot_head(const struct rd_slot *s)
+{
+	return s->buf + (s->use_order ? s->order[s->pos].off : s->off);
+}
+
+static inline bool slot_done(const struct rd_slot *s)
+{
+	return s->use_order ? s->pos >= s->n : s->off >= s->len;
+}
+
+static inline void slot_advance(struct rd_slot *s)
+{
+	if (s->use_order) {
+		s->pos++;
+	} else {
+		const uint8_t *h = s->buf + s->off;
+		s->off += TT_REC_HDR_SIZE + tt_pad8(tt_get32(h + 4));
+	}
+	if (!slot_done(s))
+		s->head_ts = tt_get64(slot_head(s) + 8);
+}
+
+static struct rd_slot *free_slot(struct tape_reader *r, uint32_t *idx)
+{
+	for (uint32_t i = 0; i < RD_MAX_LIVE; i++) {
+		if (!r->slots[i].in_use) {
+			*idx = i;
+			return &r->slots[i];
+		}
+	}
+	return NULL;
+}
+
+/* Decode chunk CI into a free slot and make it live (unless damaged). */
+static void load_chunk(struct tape_reader *r, size_t ci)
+{
+	struct rd_chunk *c = &r->chunks[ci];
+	struct block_hdr bh;
+	uint32_t idx = 0;
+	struct rd_slot *s = free_slot(r, &idx);
+	int64_t block = read_payload(r, c, &bh);
+	if (!s || block < 0 || decode_payload(r, c, &bh, s, (uint64_t)block))
+		return;
+	bool sorted = frame_records(r, c, s);
+	s->use_order = false;
+	s->off = s->pos = 0;
+	if (!sorted && !r->opts.file_order) {
+		if (build_order(s) < 0) {
+			chunk_lost(r, c, (uint64_t)block, "out of memory");
+			return;
+		}
+		s->use_order = true;
+	}
+	if (s->n == 0)
+		return;
+	s->head_ts = tt_get64(slot_head(s) + 8);
+	s->seg = c->seg;
+	s->load_no = r->loads++;
+	s->in_use = true;
+	r->live[r->nlive++] = idx;
+	r->live_bytes += s->len;
+}
+
+/* Free the slots whose records have all been handed out.  Their buffers
+ * stay allocated for the next chunk. */
+static void release_done(struct tape_reader *r)
+{
+	for (size_t i = 0; i < r->nlive;) {
+		struct rd_slot *s = &r->slots[r->live[i]];
+		if (!slot_done(s)) {
+			i++;
+			continue;
+		}
+		s->in_use = false;
+		r->live_bytes -= s->len;
+		if (s->cap > (16u << 20)) { /* do not keep a huge one */
+			free(s->buf);
+			s->buf = NULL;
+			s->cap = 0;
+		}
+		r->live[i] = r->live[--r->nlive];
+	}
+}
+
+static struct rd_slot *earliest(struct tape_reader *r)
+{
+	struct rd_slot *best = NULL;
+	for (size_t i = 0; i < r->nlive; i++) {
+		struct rd_slot *s = &r->slots[r->live[i]];
+		if (!best || s->head_ts < best->head_ts ||
+		    (s->head_ts == best->head_ts && s->load_no < best->load_no))
+			best = s;
+	}
+	return best;
+}
+
+/* Must the next chunk be decoded before BEST's head is handed out? */
+static bool need_next_chunk(const struct tape_reader *r,
+			    const struct rd_slot *best)
+{
+	if (r->next >= r->nchunks)
+		return false;
+	if (!best)
+		return true;
+	if (r->opts.file_order || r->nlive >= RD_MAX_LIVE ||
+	    r->live_bytes >= RD_MAX_LIVE_BYTES)
+		return false;
+	return best->head_ts > r->chunks[r->next].wait_ts;
+}
+
+int tape_reader_next(struct tape_reader *r, struct tape_record *rec)
+{
+	if (!r || !rec)
+		return TAPE_E_INVAL;
+	uint64_t since = r->opts.since_ts, until = r->opts.until_ts;
+	for (;;) {
+		release_done(r);
+		struct rd_slot *best = earliest(r);
+		if (need_next_chunk(r, best)) {
+			load_chunk(r, r->next++);
+			continue;
+		}
+		if (!best)
+			return 0;
+		const uint8_t *h = slot_head(best);
+		uint64_t ts = best->head_ts;
+		slot_advance(best);
+		if (ts < since || (until && ts > until))
+			continue;
+		rec->type = tt_get16(h);
+		rec->flags = tt_get16(h + 2);
+		rec->len = tt_get32(h + 4);
+		rec->ts = ts;
+		rec->body = h + TT_REC_HDR_SIZE;
+		rec->segment = best->seg;
+		if (ts < r->last_ts)
+			r->out_of_order++;
+		else
+			r->last_ts = ts;
+		return 1;
+	}
+}
