@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * driver.c - the loop every analysis shares: open the tape, find its
+ * start and first clock anchor, turn --since/--until into boot time,
+ * stream records through the shared state to the analysis, then report
+ * losses and damage in the window.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+#include "when.h"
+
+/* Metadata sits at a segment's start; give up looking for an anchor
+ * after this many records. */
+#define PRESCAN_RECORDS 100000
+
+struct tape_reader *replay_open_reader(const char *path,
+				       const struct tape_reader_opts *opts,
+				       const struct replay_env *env)
+{
+	struct tape_reader *r = NULL;
+	char err[TAPE_ERRLEN] = "";
+	int rc = tape_reader_open(&r, path, opts, err);
+	if (rc >= 0 && r)
+		return r;
+	if (!err[0])
+		snprintf(err, sizeof(err), "%s: %s", path, tape_strerror(rc));
+	if (strstr(err, path))
+		fprintf(env->err, "%s: %s\n", env->prog, err);
+	else
+		fprintf(env->err, "%s: %s: %s\n", env->prog, path, err);
+	return NULL;
+}
+
+static void read_error(struct tape_reader *r, const char *path,
+		       const struct replay_env *env)
+{
+	const char *msg = tape_reader_error(r);
+	if (!msg || !*msg)
+		msg = "cannot read on";
+	if (strstr(msg, path))
+		fprintf(env->err, "%s: %s\n", env->prog, msg);
+	else
+		fprintf(env->err, "%s: %s: %s\n", env->prog, path, msg);
+}
+
+/* First record's time and first clock anchor.  0, or an exit code. */
+static int prescan(const struct replay_common *c, const struct replay_env *env,
+		   struct replay_when_ctx *w)
+{
+	struct tape_reader_opts o = {.sz = sizeof(o)};
+	struct tape_reader *r = replay_open_reader(c->tape, &o, env);
+	if (!r)
+		return REPLAY_EXIT_TROUBLE;
+	struct tape_record rec;
+	int rc;
+	bool first = true;
+	for (long n = 0; n < PRESCAN_RECORDS; n++) {
+		rc = tape_reader_next(r, &rec);
+		if (rc <= 0)
+			break;
+		if (first)
+			w->tape_start_ts = rec.ts;
+		first = false;
+		if (rec.type == TT_REC_CLOCK &&
+		    replay_clock_from_record(&rec, &w->clock))
+			break;
+	}
+	if (rc < 0) {
+		read_error(r, c->tape, env);
+		tape_reader_close(r);
+		return REPLAY_EXIT_TROUBLE;
+	}
+	tape_reader_close(r);
+	return 0;
+}
+
+static int parse_window(const struct replay_common *c,
+			const struct replay_env *env,
+			const struct replay_when_ctx *w, struct replay *rp)
+{
+	const char *why = NULL;
+	if (c->since && replay_parse_when(c->since, w, &rp->since_ts, &why))
+		return replay_usage_error(env, c->analysis, "--since %s: %s",
+					  c->since, why);
+	if (c->until && replay_parse_when(c->until, w, &rp->until_ts, &why))
+		return replay_usage_error(env, c->analysis, "--until %s: %s",
+					  c->until, why);
+	if (rp->since_ts && rp->until_ts && rp->until_ts < rp->since_ts)
+		return replay_usage_error(env, c->analysis,
+					  "--until %s is before --since %s",
+					  c->until, c->since);
+	return 0;
+}
+
+static bool before_window(const struct replay *rp, uint64_t ts)
+{
+	return rp->since_ts && ts < rp->since_ts;
+}
+
+static bool after_window(const struct replay *rp, uint64_t ts)
+{
+	return rp->until_ts && ts > rp->until_ts;
+}
+
+/* ---- warnings ---------------------------------------------------- */
+
+static void warn_losses_text(struct replay *rp, const struct replay_env *env)
+{
+	struct replay_state *st = rp->state;
+	uint64_t lost = replay_state_lost(st);
+	if (!lost)
+		return;
+	const struct replay_loss *l;
+	size_t n = replay_state_losses(st, &l);
+	fprintf(env->err,
+		"%s: warning: %" PRIu64 " events were lost while recording "
+		"inside this window (ring buffer full); the output above "
+		"misses them:\n",
+		env->prog, lost);
+	for (size_t i = 0; i < n; i++) {
+		char from[REPLAY_ISO_LEN], to[REPLAY_ISO_LEN];
+		replay_fmt_iso(rp, l[i].since_ts ? l[i].since_ts : l[i].ts,
+			       from);
+		replay_fmt_iso(rp, l[i].ts, to);
+		fprintf(env->err,
+			"%s: warning:   %" PRIu64 " lost on CPU %" PRIu32
+			" between %s and %s\n",
+			env->prog, l[i].count, l[i].cpu, from, to);
+	}
+	uint64_t more = replay_state_loss_records(st) - n;
+	if (more)
+		fprintf(env->err,
+			"%s: warning:   and %" PRIu64 " more loss records "
+			"(tracetape dump --json lists them all)\n",
+			env->prog, more);
+}
+
+static void warn_losses_json(struct replay *rp)
+{
+	const struct replay_loss *l;
+	size_t n = replay_state_losses(rp->state, &l);
+	for (size_t i = 0; i < n; i++) {
+		struct replay_json j;
+		replay_json_begin(&j, rp->out);
+		replay_json_str(&j, "type", "warning");
+		replay_json_str(&j, "warning", "loss");
+		replay_json_time(&j, rp, l[i].ts);
+		replay_json_uint(&j, "cpu", l[i].cpu);
+		replay_json_uint(&j, "count", l[i].count);
+		replay_json_uint(&j, "since_ts_ns", l[i].since_ts);
+		replay_json_end(&j);
+	}
+	uint64_t more = replay_state_loss_records(rp->state) - n;
+	if (more) {
+		struct replay_json j;
+		replay_json_begin(&j, rp->out);
+		replay_json_str(&j, "type", "warning");
+		replay_json_str(&j, "warning", "loss");
+		replay_json_uint(&j, "count", replay_state_lost(rp->state));
+		replay_json_uint(&j, "more_records", more);
+		replay_json_end(&j);
+	}
+}
+
+/* Damage overlapping the window (unknown time ranges always do). */
+static bool damage_in_window(const struct replay *rp,
+			     const struct tape_damage *d)
+{
+	if (!d->first_ts && !d->last_ts)
+		return true;
+	if (rp->until_ts && d->first_ts > rp->until_ts)
+		return false;
+	if (rp->since_ts && d->last_ts && d->last_ts < rp->since_ts)
+		return false;
+	return true;
+}
+
+static void warn_damage_one(struct replay *rp, const struct replay_env *env,
+			    const struct tape_damage *d, bool json)
+{
+	char from[REPLAY_ISO_LEN] = "", to[REPLAY_ISO_LEN] = "";
+	if (d->first_ts)
+		replay_fmt_iso(rp, d->first_ts, from);
+	if (d->last_ts)
+		replay_fmt_iso(rp, d->last_ts, to);
+	if (json) {
+		struct replay_json j;
+		replay_json_begin(&j, rp->out);
+		replay_json_str(&j, "type", "warning");
+		replay_json_str(&j, "warning", "damage");
+		replay_json_str(&j, "segment", d->segment);
+		replay_json_uint(&j, "offset", d->offset);
+		replay_json_uint(&j, "length", d->length);
+		replay_json_int(&j, "chunk_seq", d->chunk_seq);
+		replay_json_uint(&j, "records_lost", d->records_lost);
+		replay_json_uint(&j, "first_ts_ns", d->first_ts);
+		replay_json_uint(&j, "last_ts_ns", d->last_ts);
+		replay_json_str(&j, "first_time", from);
+		replay_json_str(&j, "last_time", to);
+		replay_json_str(&j, "what", d->what);
+		replay_json_end(&j);
+		return;
+	}
+	fprintf(env->err, "%s: warning: damaged tape: ", env->prog);
+	replay_text_write(env->err, d->segment);
+	fprintf(env->err, " at offset %" PRIu64, d->offset);
+	if (d->chunk_seq >= 0)
+		fprintf(env->err, " (chunk %" PRId64 ")", d->chunk_seq);
+	fputs(": ", env->err);
+	replay_text_write(env->err, d->what);
+	if (d->records_lost)
+		fprintf(env->err, "; %" PRIu64 " records lost",
+			d->records_lost);
+	else
+		fputs("; records lost: unknown", env->err);
+	if (from[0] && to[0])
+		fprintf(env->err, " between %s and %s", from, to);
+	fputc('\n', env->err);
+}
+
+static void warn_damage(struct replay *rp, const struct replay_env *env,
+			bool json)
+{
+	const struct tape_damage *d;
+	size_t n = tape_reader_damage(rp->reader, &d);
+	for (size_t i = 0; i < n; i++) {
+		if (!damage_in_window(rp, &d[i]))
+			continue;
+		warn_damage_one(rp, env, &d[i], false);
+		if (json)
+			warn_damage_one(rp, env, &d[i], true);
+	}
+}
+
+/* ---- the loop ---------------------------------------------------- */
+
+static int stream(struct replay *rp, const struct replay_ops *ops,
+		  const struct replay_env *env)
+{
+	bool ordered = !(ops->flags & REPLAY_F_FILE_ORDER);
+	struct tape_record rec;
+	int rc;
+	while ((rc = tape_reader_next(rp->reader, &rec)) > 0) {
+		if (ordered && after_window(rp, rec.ts))
+			break;
+		bool in =
+			!before_window(rp, rec.ts) && !after_window(rp, rec.ts);
+		replay_state_update(rp->state, &rec, in);
+		if (!in || !ops->on_record)
+			continue;
+		int stop = ops->on_record(rp, &rec, ops->ctx);
+		if (stop)
+			return stop;
+	}
+	if (rc < 0) {
+		read_error(rp->reader, rp->tape, env);
+		return -1;
+	}
+	return 0;
+}
+
+int replay_run(const struct replay_common *c, const struct replay_ops *ops,
+	       const struct replay_env *env)
+{
+	struct replay_when_ctx w = {.utc = c->utc};
+	int rc = prescan(c, env, &w);
+	if (rc)
+		return rc;
+	struct replay rp = {
+		.out = env->out,
+		.err = env->err,
+		.json = c->json,
+		.utc = c->utc,
+		.tape = c->tape,
+		.tape_start_ts = w.tape_start_ts,
+	};
+	rc = parse_window(c, env, &w, &rp);
+	if (rc)
+		return rc;
+	struct tape_reader_opts o = {
+		.sz = sizeof(o),
+		.until_ts = rp.until_ts,
+		.file_order = (ops->flags & REPLAY_F_FILE_ORDER) != 0,
+	};
+	rp.reader = replay_open_reader(c->tape, &o, env);
+	if (!rp.reader)
+		return REPLAY_EXIT_TROUBLE;
+	rp.state = replay_state_new(!(ops->flags & REPLAY_F_NO_PROCS));
+	if (!rp.state) {
+		fprintf(env->err, "%s: out of memory\n", env->prog);
+		tape_reader_close(rp.reader);
+		return REPLAY_EXIT_TROUBLE;
+	}
+	replay_state_set_first_clock(rp.state, &w.clock);
+
+	int streamed = stream(&rp, ops, env);
+	rc = ops->finish ? ops->finish(&rp, ops->ctx) : REPLAY_EXIT_OK;
+	if (streamed > 0)
+		rc = streamed;
+	bool json_warn = c->json && !(ops->flags & REPLAY_F_NO_JSON_WARNINGS);
+	if (json_warn)
+		warn_losses_json(&rp);
+	warn_losses_text(&rp, env);
+	warn_damage(&rp, env, json_warn);
+	fflush(env->out);
+	if (streamed < 0)
+		rc = REPLAY_EXIT_TROUBLE;
+	replay_state_free(rp.state);
+	tape_reader_close(rp.reader);
+	return rc;
+}

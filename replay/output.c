@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * output.c - what every analysis prints with: time formats, escaping of
+ * untrusted strings for terminals and for JSON, a one-line JSON writer.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "replay.h"
+
+#define NSEC_PER_SEC  1000000000LL
+#define UNSEC_PER_SEC UINT64_C(1000000000)
+
+/* Wall-clock seconds + nanoseconds of TS under CK, shifted to local time
+ * by the anchor's utc_offset unless UTC. */
+static void wall_parts(const struct replay_clock *ck, bool utc, uint64_t ts,
+		       int64_t *sec, long *nsec, int32_t *offset)
+{
+	int64_t delta = (int64_t)(ts - ck->boottime_ns);
+	int64_t real = (int64_t)ck->realtime_ns + delta;
+	*offset = utc ? 0 : ck->utc_offset;
+	real += (int64_t)*offset * NSEC_PER_SEC;
+	int64_t s = real / NSEC_PER_SEC;
+	int64_t ns = real % NSEC_PER_SEC;
+	if (ns < 0) {
+		ns += NSEC_PER_SEC;
+		s--;
+	}
+	*sec = s;
+	*nsec = (long)ns;
+}
+
+static void boot_relative(uint64_t ts, char *out, size_t n)
+{
+	snprintf(out, n, "boot+%" PRIu64 ".%09" PRIu64, ts / UNSEC_PER_SEC,
+		 ts % UNSEC_PER_SEC);
+}
+
+void replay_fmt_iso_clock(const struct replay_clock *ck, bool utc, uint64_t ts,
+			  char out[REPLAY_ISO_LEN])
+{
+	if (!ck->valid) {
+		boot_relative(ts, out, REPLAY_ISO_LEN);
+		return;
+	}
+	int64_t sec;
+	long nsec;
+	int32_t off;
+	wall_parts(ck, utc, ts, &sec, &nsec, &off);
+	time_t t = (time_t)sec;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char sign = off < 0 ? '-' : '+';
+	int32_t aoff = off < 0 ? -off : off;
+	char date[32];
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, REPLAY_ISO_LEN, "%s.%09ld%c%02d:%02d", date, nsec, sign,
+		 (int)(aoff / 3600 % 100), (int)(aoff % 3600 / 60));
+}
+
+void replay_fmt_iso(struct replay *rp, uint64_t ts, char out[REPLAY_ISO_LEN])
+{
+	struct replay_clock ck = replay_clock_at(rp, ts);
+	replay_fmt_iso_clock(&ck, rp->utc, ts, out);
+}
+
+void replay_fmt_hms(struct replay *rp, uint64_t ts, char out[REPLAY_HMS_LEN])
+{
+	struct replay_clock ck = replay_clock_at(rp, ts);
+	if (!ck.valid) {
+		/* No anchor: seconds since boot keep the column readable. */
+		snprintf(out, REPLAY_HMS_LEN, "%" PRIu64 ".%03" PRIu64,
+			 ts / UNSEC_PER_SEC, ts % UNSEC_PER_SEC / 1000000);
+		return;
+	}
+	int64_t sec;
+	long nsec;
+	int32_t off;
+	wall_parts(&ck, rp->utc, ts, &sec, &nsec, &off);
+	time_t t = (time_t)sec;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, REPLAY_HMS_LEN, "%H:%M:%S", &tm);
+}
+
+/* Escape of byte C for a terminal into OUT (5 bytes); 0 if it passes. */
+static int text_escape_byte(unsigned char c, char out[5])
+{
+	switch (c) {
+	case '\n':
+		memcpy(out, "\\n", 3);
+		return 2;
+	case '\t':
+		memcpy(out, "\\t", 3);
+		return 2;
+	case '\r':
+		memcpy(out, "\\r", 3);
+		return 2;
+	case '\\':
+		memcpy(out, "\\\\", 3);
+		return 2;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		snprintf(out, 5, "\\x%02x", c);
+		return 4;
+	}
+	return 0;
+}
+
+char *replay_text_escape(const char *s, char *out, size_t outsz)
+{
+	size_t o = 0;
+	if (!outsz)
+		return out;
+	for (; s && *s; s++) {
+		char esc[5];
+		int n = text_escape_byte((unsigned char)*s, esc);
+		if (n == 0) {
+			if (o + 1 >= outsz)
+				break;
+			out[o++] = *s;
+			continue;
+		}
+		if (o + (size_t)n >= outsz)
+			break;
+		memcpy(out + o, esc, (size_t)n);
+		o += (size_t)n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void replay_text_write(FILE *f, const char *s)
+{
+	const char *run = s;
+	for (; s && *s; s++) {
+		char esc[5];
+		int n = text_escape_byte((unsigned char)*s, esc);
+		if (n == 0)
+			continue;
+		fwrite(run, 1, (size_t)(s - run), f);
+		fwrite(esc, 1, (size_t)n, f);
+		run = s + 1;
+	}
+	if (run)
+		fputs(run, f);
+}
+
+/* Length of a valid UTF-8 sequence at S (1..4), or 0 if invalid. */
+static int utf8_len(const unsigned char *s)
+{
+	int n;
+	uint32_t cp;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+	if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void replay_json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	putc('"', f);
+	while (*p) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			putc('\\', f);
+			putc(c, f);
+			p++;
+		} else if (c == '\n') {
+			fputs("\\n", f);
+			p++;
+		} else if (c == '\t') {
+			fputs("\\t", f);
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			p++;
+		} else {
+			int n = utf8_len(p);
+			if (n == 0) {
+				/* Not UTF-8: keep the byte's value visible. */
+				fprintf(f, "\\u%04x", c);
+				p++;
+			} else {
+				fwrite(p, 1, (size_t)n, f);
+				p += n;
+			}
+		}
+	}
+	putc('"', f);
+}
+
+void replay_json_begin(struct replay_json *j, FILE *f)
+{
+	j->f = f;
+	j->n = 0;
+	putc('{', f);
+}
+
+void replay_json_key(struct replay_json *j, const char *key)
+{
+	if (j->n++)
+		putc(',', j->f);
+	replay_json_string(j->f, key);
+	putc(':', j->f);
+}
+
+void replay_json_str(struct replay_json *j, const char *key, const char *v)
+{
+	replay_json_key(j, key);
+	replay_json_string(j->f, v);
+}
+
+void replay_json_int(struct replay_json *j, const char *key, int64_t v)
+{
+	replay_json_key(j, key);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void replay_json_uint(struct replay_json *j, const char *key, uint64_t v)
+{
+	replay_json_key(j, key);
+	fprintf(j->f, "%" PRIu64, v);
+}
+
+void replay_json_bool(struct replay_json *j, const char *key, bool v)
+{
+	replay_json_key(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void replay_json_end(struct replay_json *j)
+{
+	fputs("}\n", j->f);
+}
+
+void replay_json_time(struct replay_json *j, struct replay *rp, uint64_t ts)
+{
+	char iso[REPLAY_ISO_LEN];
+	replay_fmt_iso(rp, ts, iso);
+	replay_json_uint(j, "ts_ns", ts);
+	replay_json_str(j, "time", iso);
+}
+
+void replay_json_task(struct replay_json *j, const struct tt_task *t)
+{
+	char comm[TT_COMM_LEN + 1];
+	replay_task_comm(t, comm);
+	replay_json_uint(j, "pid", t->pid);
+	replay_json_uint(j, "tid", t->tid);
+	replay_json_uint(j, "uid", t->uid);
+	replay_json_str(j, "comm", comm);
+}

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fixture.h - build small tapes for the replay tests with the format
+ * library's writer, and run an analysis with its output captured.
+ *
+ *     struct fixture fx;
+ *     fx_open(&fx);                       a tape in a fresh temp dir
+ *     fx_clock(&fx, ts, realtime, off);   anchors, then events:
+ *     fx_open_rec(&fx, ts, &task, ret, "path", NULL);
+ *     fx_close(&fx);
+ *     char *out = fx_run(&fx, &rc, "opensnoop", "-T", NULL);
+ *     ...
+ *     fx_cleanup(&fx);
+ *
+ * Everything is static inline so each test file includes it alone.
+ */
+#ifndef TT_TEST_FIXTURE_H
+#define TT_TEST_FIXTURE_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "replay.h"
+
+#define FX_SEC 1000000000ull
+/* 2026-11-25T06:00:00Z */
+#define FX_REALTIME_BASE (1795586400ull * FX_SEC)
+#define FX_BOOT_BASE                                                           \
+	(2ull * FX_SEC) /* below any real uptime: the writer stamps its        \
+			   segment record with the real boot clock */
+
+struct fixture {
+	char dir[128];
+	struct tape_writer *w;
+	char *out, *err; /* of the last fx_run */
+	size_t out_len, err_len;
+};
+
+static inline void fx_fail(const char *what)
+{
+	fprintf(stderr, "fixture: %s\n", what);
+	abort();
+}
+
+static inline void fx_open_opts(struct fixture *fx,
+				const struct tape_writer_opts *opts)
+{
+	memset(fx, 0, sizeof(*fx));
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/tt-test-XXXXXX");
+	if (!mkdtemp(fx->dir))
+		fx_fail("mkdtemp failed");
+	char err[TAPE_ERRLEN];
+	char tape[192];
+	snprintf(tape, sizeof(tape), "%s/tape", fx->dir);
+	if (tape_writer_open(&fx->w, tape, opts, err) < 0)
+		fx_fail(err);
+}
+
+static inline void fx_open(struct fixture *fx)
+{
+	fx_open_opts(fx, NULL);
+}
+
+static inline const char *fx_tape(struct fixture *fx)
+{
+	static char tape[192];
+	snprintf(tape, sizeof(tape), "%s/tape", fx->dir);
+	return tape;
+}
+
+static inline void fx_append(struct fixture *fx, uint16_t type, uint64_t ts,
+			     const void *body, uint32_t len)
+{
+	if (tape_writer_append(fx->w, type, ts, body, len) < 0)
+		fx_fail(tape_writer_error(fx->w));
+}
+
+static inline void fx_close(struct fixture *fx)
+{
+	if (tape_writer_close(fx->w) < 0)
+		fx_fail("tape_writer_close failed");
+	fx->w = NULL;
+}
+
+/* Body builder: fixed part then strings. */
+struct fx_body {
+	char buf[65536];
+	size_t len;
+};
+
+static inline void fxb_put(struct fx_body *b, const void *p, size_t n)
+{
+	if (b->len + n > sizeof(b->buf))
+		fx_fail("record body too big for the fixture");
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+/* A string with its NUL; returns the length counted. */
+static inline uint16_t fxb_str(struct fx_body *b, const char *s)
+{
+	if (!s)
+		return 0;
+	size_t n = strlen(s) + 1;
+	fxb_put(b, s, n);
+	return (uint16_t)n;
+}
+
+static inline struct tt_task fx_task(uint32_t pid, uint32_t tid, uint32_t uid,
+				     const char *comm)
+{
+	struct tt_task t;
+	memset(&t, 0, sizeof(t));
+	t.pid = pid;
+	t.tid = tid;
+	t.uid = uid;
+	strncpy(t.comm, comm, TT_COMM_LEN);
+	return t;
+}
+
+static inline void fx_clock(struct fixture *fx, uint64_t boot,
+			    uint64_t realtime, int32_t utc_offset)
+{
+	struct tt_clock c = {.boottime_ns = boot,
+			     .monotonic_ns = boot - FX_SEC,
+			     .realtime_ns = realtime,
+			     .utc_offset = utc_offset};
+	fx_append(fx, TT_REC_CLOCK, boot, &c, sizeof(c));
+}
+
+/* Leaf-first dir blob from "/a/b" ("b\0a\0"); "/" gives "\0". */
+static inline size_t fx_dir_blob(const char *abs, char *out, size_t size)
+{
+	size_t n = 0;
+	const char *end = abs + strlen(abs);
+	while (end > abs) {
+		while (end > abs && end[-1] == '/')
+			end--;
+		const char *start = end;
+		while (start > abs && start[-1] != '/')
+			start--;
+		if (start == end)
+			break;
+		size_t k = (size_t)(end - start);
+		if (n + k + 1 > size)
+			fx_fail("dir too long");
+		memcpy(out + n, start, k);
+		out[n + k] = '\0';
+		n += k + 1;
+		end = start;
+	}
+	if (n == 0) {
+		out[0] = '\0';
+		n = 1;
+	}
+	return n;
+}
+
+/* A file_op record: DIR is an absolute directory ("/a/b") or NULL. */
+static inline void fx_file_op(struct fixture *fx, uint16_t type, uint64_t ts,
+			      const struct tt_file_op *fixed, const char *path,
+			      const char *dir, const char *path2,
+			      const char *dir2)
+{
+	struct fx_body b = {.len = 0};
+	struct tt_file_op f = *fixed;
+	char d1[4096], d2[4096];
+	size_t d1n = dir ? fx_dir_blob(dir, d1, sizeof(d1)) : 0;
+	size_t d2n = dir2 ? fx_dir_blob(dir2, d2, sizeof(d2)) : 0;
+	f.path_len = path ? (uint16_t)(strlen(path) + 1) : 0;
+	f.dir_len = (uint16_t)d1n;
+	f.path2_len = path2 ? (uint16_t)(strlen(path2) + 1) : 0;
+	f.dir2_len = (uint16_t)d2n;
+	fxb_put(&b, &f, sizeof(f));
+	fxb_str(&b, path);
+	fxb_put(&b, d1, d1n);
+	fxb_str(&b, path2);
+	fxb_put(&b, d2, d2n);
+	fx_append(fx, type, ts, b.buf, (uint32_t)b.len);
+}
+
+/* An openat by TASK returning RET, path relative to DIR or absolute. */
+static inline void fx_open_rec(struct fixture *fx, uint64_t ts,
+			       struct tt_task task, int64_t ret, uint32_t flags,
+			       uint32_t mode, const char *path, const char *dir)
+{
+	struct tt_file_op f;
+	memset(&f, 0, sizeof(f));
+	f.task = task;
+	f.ret = ret;
+	f.flags = flags;
+	f.mode = mode;
+	f.dirfd = TT_AT_FDCWD;
+	f.syscall = TT_SYS_OPENAT;
+	if (ret >= 0) {
+		f.dev = (8u << 20) | 1;
+		f.ino = 1000 + (uint64_t)ret;
+	}
+	fx_file_op(fx, TT_REC_OPEN, ts, &f, path, dir, NULL, NULL);
+}
+
+/* An exec: ARGV NULL-terminated. */
+static inline void fx_exec(struct fixture *fx, uint64_t ts, struct tt_task task,
+			   uint32_t ppid, int64_t ret, const char *filename,
+			   const char *const *argv)
+{
+	struct fx_body b = {.len = 0};
+	struct tt_exec e;
+	memset(&e, 0, sizeof(e));
+	e.task = task;
+	e.ret = ret;
+	e.ppid = ppid;
+	e.syscall = TT_SYS_EXECVE;
+	e.filename_len = (uint16_t)(strlen(filename) + 1);
+	for (const char *const *a = argv; *a; a++) {
+		e.argc++;
+		e.args_len += (uint32_t)strlen(*a) + 1;
+	}
+	fxb_put(&b, &e, sizeof(e));
+	fxb_str(&b, filename);
+	for (const char *const *a = argv; *a; a++)
+		fxb_str(&b, *a);
+	fx_append(fx, TT_REC_EXEC, ts, b.buf, (uint32_t)b.len);
+}
+
+static inline void fx_readline(struct fixture *fx, uint64_t ts,
+			       struct tt_task task, const char *line)
+{
+	struct fx_body b = {.len = 0};
+	struct tt_readline r;
+	memset(&r, 0, sizeof(r));
+	r.task = task;
+	r.line_len = (uint32_t)strlen(line) + 1;
+	fxb_put(&b, &r, sizeof(r));
+	fxb_str(&b, line);
+	fx_append(fx, TT_REC_READLINE, ts, b.buf, (uint32_t)b.len);
+}
+
+static inline void fx_loss(struct fixture *fx, uint64_t ts, uint32_t cpu,
+			   uint64_t count, uint64_t since)
+{
+	struct tt_loss l = {.cpu = cpu, .count = count, .since_ts = since};
+	fx_append(fx, TT_REC_LOSS, ts, &l, sizeof(l));
+}
+
+/* key=value strings, NULL-terminated list. */
+static inline void fx_kv(struct fixture *fx, uint16_t type, uint64_t ts,
+			 const char *const *kv)
+{
+	struct fx_body b = {.len = 0};
+	for (; *kv; kv++)
+		fxb_str(&b, *kv);
+	fx_append(fx, type, ts, b.buf, (uint32_t)b.len);
+}
+
+static inline void fx_user(struct fixture *fx, uint64_t ts, uint32_t uid,
+			   const char *name)
+{
+	struct fx_body b = {.len = 0};
+	struct tt_user u = {.uid = uid,
+			    .name_len = (uint16_t)(strlen(name) + 1)};
+	fxb_put(&b, &u, sizeof(u));
+	fxb_str(&b, name);
+	fx_append(fx, TT_REC_USER, ts, b.buf, (uint32_t)b.len);
+}
+
+/*
+ * Run analysis ENTRY with arguments (NULL-terminated; the tape path is
+ * put after the analysis name).  Output and errors land in fx->out and
+ * fx->err; returns the exit code.
+ */
+static inline int fx_runv(struct fixture *fx, replay_entry_fn entry,
+			  const char *name, const char *tape, va_list ap)
+{
+	char *argv[64];
+	int argc = 0;
+	argv[argc++] = (char *)name;
+	argv[argc++] = (char *)tape;
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && argc < 63)
+		argv[argc++] = (char *)a;
+	argv[argc] = NULL;
+	free(fx->out);
+	free(fx->err);
+	fx->out = fx->err = NULL;
+	FILE *out = open_memstream(&fx->out, &fx->out_len);
+	FILE *err = open_memstream(&fx->err, &fx->err_len);
+	struct replay_env env = {.out = out, .err = err, .prog = "tracetape"};
+	int rc = entry(argc, argv, &env);
+	fclose(out);
+	fclose(err);
+	return rc;
+}
+
+static inline int fx_run(struct fixture *fx, replay_entry_fn entry,
+			 const char *name, ...)
+{
+	va_list ap;
+	va_start(ap, name);
+	int rc = fx_runv(fx, entry, name, fx_tape(fx), ap);
+	va_end(ap);
+	return rc;
+}
+
+/* As fx_run with an explicit TAPE path. */
+static inline int fx_run_on(struct fixture *fx, replay_entry_fn entry,
+			    const char *name, const char *tape, ...)
+{
+	va_list ap;
+	va_start(ap, tape);
+	int rc = fx_runv(fx, entry, name, tape, ap);
+	va_end(ap);
+	return rc;
+}
+
+static inline void fx_cleanup(struct fixture *fx)
+{
+	if (fx->w)
+		tape_writer_close(fx->w);
+	free(fx->out);
+	free(fx->err);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fixture: could not remove %s\n", fx->dir);
+}
+
+#endif /* TT_TEST_FIXTURE_H */
