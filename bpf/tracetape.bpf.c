@@ -1,0 +1,913 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tracetape.bpf.c - the kernel side of tracetape-record.
+ *
+ * Every program builds one record exactly as it will lie on the tape
+ * (struct tt_rec_hdr, body, zero padding to 8 bytes) in a per-CPU scratch
+ * buffer and copies the used bytes into the ring buffer with one
+ * bpf_ringbuf_output().  The recorder appends the samples unchanged.
+ *
+ * Hooks are tracepoints only (this project's kernels may lack kprobes and
+ * fentry): one sys_exit program for every file system call (arguments come
+ * from the saved user registers, still intact at exit, so no enter->exit
+ * map is needed), sched_process_exec/fork/exit for the process tree and a
+ * uretprobe on bash's readline.
+ *
+ * Syscall tracepoint programs run with preemption disabled, so the per-CPU
+ * scratch buffer cannot be reused under our feet by another program on the
+ * same CPU (the kernel also refuses to recurse into the same program).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "tt_events.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Scratch buffer: offsets are masked with SCRATCH_MASK and no single copy
+ * is longer than SCRATCH_MASK + 1, so every access stays inside. */
+#define SCRATCH_SIZE  65536
+#define SCRATCH_MASK  0x7fff
+#define PATH_MAX_LEN  4096
+#define NAME_BUF      256
+#define DIR_MAX_LEN   4096 /* bytes of a dir string before it is cut */
+#define DIR_MAX_STEPS 48   /* components plus mount crossings walked */
+#define EXEC_ARGS_MAX 32768
+#define EXEC_ARGV_MAX 64 /* failed exec: argv pointers read */
+#define LINE_MAX_LEN  16384
+
+/* tt_file_op.reserved bits: the dir (1) or dir2 (2) was cut short. */
+#define TT_FILE_DIR_TRUNCATED  0x1
+#define TT_FILE_DIR2_TRUNCATED 0x2
+
+#define FMODE_CREATED_BIT 0x100000
+
+/* State of a walk from a dentry up to the root (see put_dir). */
+struct dir_walk {
+	struct dentry *dentry;
+	struct mount *mnt;
+	__u32 off;   /* where the next component goes in buf */
+	__u32 start; /* where the walk began */
+	__u32 done;  /* reached the root */
+	__u32 pad;
+};
+
+struct scratch {
+	__u8 buf[SCRATCH_SIZE];
+	/* Kept in the map value rather than on the stack: the verifier
+	 * then sees an unknown (masked) offset in every loop step, and
+	 * checks the step once instead of once per possible offset. */
+	struct dir_walk walk;
+};
+
+/* One scratch buffer per CPU, indexed by CPU number (a per-CPU array
+ * value may not exceed 32 KiB); the recorder sets max_entries to the
+ * number of possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by the recorder */
+} events SEC(".maps");
+
+/* Failed ring buffer writes, per CPU: the recorder turns them into
+ * TT_REC_LOSS records. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* Thread group ids to trace (-p, and the -- COMMAND tree). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
+/* Set by the recorder before load: the verifier prunes what is off. */
+const volatile __u32 self_tgid = 0;
+const volatile bool filter_uid = false;
+const volatile __u32 target_uid = 0;
+const volatile bool filter_comm = false;
+const volatile char target_comm[TT_COMM_LEN] = {};
+const volatile bool filter_pids = false;
+const volatile bool follow_children = false;
+const volatile bool enable_open = true;
+const volatile bool enable_rw = true;
+const volatile bool enable_life = true;
+const volatile bool enable_exec = true;
+const volatile __u64 wakeup_bytes = 4 << 20;
+
+/* x86_64 system call numbers. */
+enum {
+	NR_read = 0,
+	NR_write = 1,
+	NR_open = 2,
+	NR_pread64 = 17,
+	NR_pwrite64 = 18,
+	NR_readv = 19,
+	NR_writev = 20,
+	NR_execve = 59,
+	NR_rename = 82,
+	NR_rmdir = 84,
+	NR_creat = 85,
+	NR_unlink = 87,
+	NR_openat = 257,
+	NR_unlinkat = 263,
+	NR_renameat = 264,
+	NR_preadv = 295,
+	NR_pwritev = 296,
+	NR_renameat2 = 316,
+	NR_execveat = 322,
+	NR_preadv2 = 327,
+	NR_pwritev2 = 328,
+	NR_openat2 = 437,
+};
+
+/* The arguments and result of one system call, taken at its exit. */
+struct sys_call {
+	long nr;
+	long ret;
+	unsigned long arg[6];
+};
+
+static __always_inline __u8 *scratch_buf(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
+
+	return s ? s->buf : NULL;
+}
+
+static __always_inline struct dir_walk *scratch_walk(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
+
+	return s ? &s->walk : NULL;
+}
+
+static __always_inline void count_loss(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline bool comm_matches(void)
+{
+	char comm[TT_COMM_LEN];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (int i = 0; i < TT_COMM_LEN; i++) {
+		if (comm[i] != target_comm[i])
+			return false;
+		if (comm[i] == 0)
+			break;
+	}
+	return true;
+}
+
+/* Does the current task pass the filters?  Cheapest checks first. */
+static __always_inline bool wanted(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (tgid == self_tgid)
+		return false;
+	if (filter_uid && (__u32)bpf_get_current_uid_gid() != target_uid)
+		return false;
+	if (filter_pids && !bpf_map_lookup_elem(&traced, &tgid))
+		return false;
+	if (filter_comm && !comm_matches())
+		return false;
+	return true;
+}
+
+static __always_inline void fill_task(struct tt_task *t)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	t->pid = id >> 32;
+	t->tid = (__u32)id;
+	t->uid = (__u32)bpf_get_current_uid_gid();
+	t->reserved = 0;
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
+}
+
+/*
+ * Finish the record in BUF (header at 0, BODY_LEN body bytes written) and
+ * hand it to the ring buffer.  Wakes the recorder only when the ring is
+ * filling up: it drains on a short timer otherwise.
+ */
+static __always_inline void emit(__u8 *buf, __u16 type, __u32 body_len)
+{
+	struct tt_rec_hdr *hdr = (void *)buf;
+	__u32 used = sizeof(*hdr) + body_len;
+	__u32 size = (used + 7) & ~7u;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (size >= SCRATCH_SIZE)
+		return;
+	size &= SCRATCH_SIZE -
+		1; /* the same value, a bound the verifier sees */
+	for (int i = 0; i < 7; i++) {
+		if (used + i < size)
+			buf[(used + i) & (SCRATCH_SIZE - 1)] = 0;
+	}
+	hdr->type = type;
+	hdr->flags = 0;
+	hdr->body_len = body_len;
+	hdr->ts = bpf_ktime_get_boot_ns();
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, buf, size, flags))
+		count_loss();
+}
+
+/* The struct file behind descriptor FD of the current task, or NULL. */
+static __always_inline struct file *fd_file(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds;
+	struct file *f = NULL;
+	unsigned int max;
+
+	if (fd < 0)
+		return NULL;
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
+{
+	return (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+}
+
+/* bpf_loop callback: one step up, crossing a mount point if needed. */
+/* bpf_loop callback: one step up, crossing a mount point if needed. */
+static long dir_step(__u32 i, void *unused)
+{
+	struct dir_walk *w = scratch_walk();
+	struct dentry *dentry, *root, *parent;
+	struct mount *mnt;
+	__u8 *buf = scratch_buf();
+	long n;
+
+	if (!w || !buf)
+		return 1;
+	/* locals: CO-RE relocations must not cover struct dir_walk */
+	dentry = w->dentry;
+	mnt = w->mnt;
+	root = BPF_CORE_READ(mnt, mnt.mnt_root);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == root || dentry == parent) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt || !up) {
+			w->done = 1;
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		return 0;
+	}
+	if (w->off - w->start > DIR_MAX_LEN - NAME_BUF)
+		return 1;
+	n = bpf_probe_read_kernel_str(buf + (w->off & SCRATCH_MASK), NAME_BUF,
+				      BPF_CORE_READ(dentry, d_name.name));
+	if (n <= 0)
+		return 1;
+	w->off += n;
+	w->dentry = parent;
+	return 0;
+}
+
+/*
+ * Write the absolute path of DENTRY (on mount VFSMNT) at BUF + OFF as its
+ * components leaf first, each NUL-terminated; "/" is one lone NUL.
+ * Returns the bytes written; sets *TRUNCATED when the walk was cut short.
+ */
+static __always_inline __u32 put_dir(__u8 *buf, __u32 off,
+				     struct dentry *dentry,
+				     struct vfsmount *vfsmnt, bool *truncated)
+{
+	struct dir_walk *w = scratch_walk();
+	__u32 end;
+
+	if (!w)
+		return 0;
+	w->dentry = dentry;
+	w->mnt = real_mount(vfsmnt);
+	w->off = off;
+	w->start = off;
+	w->done = 0;
+	bpf_loop(DIR_MAX_STEPS, dir_step, NULL, 0);
+	*truncated = !w->done;
+	end = w->off;
+	if (end <= off) {
+		buf[off & SCRATCH_MASK] = 0;
+		return 1;
+	}
+	return end - off;
+}
+
+/* The directory a relative path given with DIRFD is resolved against. */
+static __always_inline __u32 put_dirfd_dir(__u8 *buf, __u32 off, long dirfd,
+					   bool *truncated)
+{
+	struct dentry *dentry;
+	struct vfsmount *mnt;
+
+	if ((int)dirfd == TT_AT_FDCWD) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+		mnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct file *f = fd_file(dirfd);
+
+		if (!f)
+			return 0;
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		mnt = BPF_CORE_READ(f, f_path.mnt);
+	}
+	if (!dentry || !mnt)
+		return 0;
+	return put_dir(buf, off, dentry, mnt, truncated);
+}
+
+/* Copy a user path string; returns its length with the NUL, 0 if none. */
+static __always_inline __u32 put_user_path(__u8 *buf, __u32 off,
+					   const char *upath)
+{
+	long n = bpf_probe_read_user_str(buf + (off & SCRATCH_MASK),
+					 PATH_MAX_LEN, upath);
+	return n > 0 ? n : 0;
+}
+
+/*
+ * Path (and its dir when relative) of a file operation at BUF + *OFF.
+ * Returns the path length; *DIR_LEN gets the dir length.
+ */
+static __always_inline __u16 put_path_and_dir(__u8 *buf, __u32 *off,
+					      const char *upath, long dirfd,
+					      __u16 *dir_len, bool *truncated)
+{
+	__u32 path_len = put_user_path(buf, *off, upath);
+	char first = buf[*off & SCRATCH_MASK];
+
+	*off += path_len;
+	*dir_len = 0;
+	*truncated = false;
+	if (path_len > 1 && first != '/') {
+		*dir_len = put_dirfd_dir(buf, *off, dirfd, truncated);
+		*off += *dir_len;
+	}
+	return path_len;
+}
+
+static __always_inline void file_identity(struct file *f, __u64 *dev,
+					  __u64 *ino)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+
+	*dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	*ino = BPF_CORE_READ(inode, i_ino);
+}
+
+static __always_inline struct tt_file_op *
+new_file_op(__u8 *buf, const struct sys_call *c, __u16 sys)
+{
+	struct tt_file_op *op = (void *)(buf + sizeof(struct tt_rec_hdr));
+
+	__builtin_memset(op, 0, sizeof(*op));
+	fill_task(&op->task);
+	op->ret = c->ret;
+	op->syscall = sys;
+	op->dirfd = TT_AT_FDCWD;
+	op->dirfd2 = TT_AT_FDCWD;
+	return op;
+}
+
+#define FILE_OP_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_file_op))
+
+static __always_inline void on_open(const struct sys_call *c)
+{
+	__u8 *buf = scratch_buf();
+	struct tt_file_op *op;
+	const char *upath;
+	__u32 off = FILE_OP_START;
+	bool trunc;
+
+	if (!buf)
+		return;
+	switch (c->nr) {
+	case NR_open:
+		op = new_file_op(buf, c, TT_SYS_OPEN);
+		upath = (const char *)c->arg[0];
+		op->flags = c->arg[1];
+		op->mode = c->arg[2];
+		break;
+	case NR_creat:
+		op = new_file_op(buf, c, TT_SYS_CREAT);
+		upath = (const char *)c->arg[0];
+		op->flags = 01 | 0100 | 01000; /* O_WRONLY|O_CREAT|O_TRUNC */
+		op->mode = c->arg[1];
+		break;
+	case NR_openat:
+		op = new_file_op(buf, c, TT_SYS_OPENAT);
+		op->dirfd = c->arg[0];
+		upath = (const char *)c->arg[1];
+		op->flags = c->arg[2];
+		op->mode = c->arg[3];
+		break;
+	default: { /* openat2 */
+		struct open_how how = {};
+
+		op = new_file_op(buf, c, TT_SYS_OPENAT2);
+		op->dirfd = c->arg[0];
+		upath = (const char *)c->arg[1];
+		bpf_probe_read_user(&how, sizeof(how), (void *)c->arg[2]);
+		op->flags = how.flags;
+		op->mode = how.mode;
+		break;
+	}
+	}
+	op->path_len = put_path_and_dir(buf, &off, upath, op->dirfd,
+					&op->dir_len, &trunc);
+	if (trunc)
+		op->reserved |= TT_FILE_DIR_TRUNCATED;
+	if (c->ret >= 0) {
+		struct file *f = fd_file(c->ret);
+
+		if (f) {
+			op->fmode = BPF_CORE_READ(f, f_mode);
+			file_identity(f, &op->dev, &op->ino);
+		}
+	}
+	emit(buf, TT_REC_OPEN, off - sizeof(struct tt_rec_hdr));
+}
+
+static __always_inline void on_unlink(const struct sys_call *c)
+{
+	__u8 *buf = scratch_buf();
+	struct tt_file_op *op;
+	const char *upath;
+	__u32 off = FILE_OP_START;
+	bool trunc;
+
+	if (!buf)
+		return;
+	if (c->nr == NR_unlinkat) {
+		op = new_file_op(buf, c, TT_SYS_UNLINKAT);
+		op->dirfd = c->arg[0];
+		upath = (const char *)c->arg[1];
+		op->flags = c->arg[2];
+	} else {
+		op = new_file_op(buf, c,
+				 c->nr == NR_rmdir ? TT_SYS_RMDIR
+						   : TT_SYS_UNLINK);
+		upath = (const char *)c->arg[0];
+	}
+	op->path_len = put_path_and_dir(buf, &off, upath, op->dirfd,
+					&op->dir_len, &trunc);
+	if (trunc)
+		op->reserved |= TT_FILE_DIR_TRUNCATED;
+	emit(buf, TT_REC_UNLINK, off - sizeof(struct tt_rec_hdr));
+}
+
+static __always_inline void on_rename(const struct sys_call *c)
+{
+	__u8 *buf = scratch_buf();
+	struct tt_file_op *op;
+	const char *from, *to;
+	__u32 off = FILE_OP_START;
+	bool trunc;
+
+	if (!buf)
+		return;
+	if (c->nr == NR_rename) {
+		op = new_file_op(buf, c, TT_SYS_RENAME);
+		from = (const char *)c->arg[0];
+		to = (const char *)c->arg[1];
+	} else {
+		op = new_file_op(buf, c,
+				 c->nr == NR_renameat ? TT_SYS_RENAMEAT
+						      : TT_SYS_RENAMEAT2);
+		op->dirfd = c->arg[0];
+		from = (const char *)c->arg[1];
+		op->dirfd2 = c->arg[2];
+		to = (const char *)c->arg[3];
+		if (c->nr == NR_renameat2)
+			op->flags = c->arg[4];
+	}
+	op->path_len = put_path_and_dir(buf, &off, from, op->dirfd,
+					&op->dir_len, &trunc);
+	if (trunc)
+		op->reserved |= TT_FILE_DIR_TRUNCATED;
+	op->path2_len = put_path_and_dir(buf, &off, to, op->dirfd2,
+					 &op->dir2_len, &trunc);
+	if (trunc)
+		op->reserved |= TT_FILE_DIR2_TRUNCATED;
+	emit(buf, TT_REC_RENAME, off - sizeof(struct tt_rec_hdr));
+}
+
+static __always_inline __u16 rw_syscall(long nr, bool *is_write)
+{
+	*is_write = false;
+	switch (nr) {
+	case NR_read:
+		return TT_SYS_READ;
+	case NR_pread64:
+		return TT_SYS_PREAD64;
+	case NR_readv:
+		return TT_SYS_READV;
+	case NR_preadv:
+		return TT_SYS_PREADV;
+	case NR_preadv2:
+		return TT_SYS_PREADV2;
+	}
+	*is_write = true;
+	switch (nr) {
+	case NR_write:
+		return TT_SYS_WRITE;
+	case NR_pwrite64:
+		return TT_SYS_PWRITE64;
+	case NR_writev:
+		return TT_SYS_WRITEV;
+	case NR_pwritev:
+		return TT_SYS_PWRITEV;
+	default:
+		return TT_SYS_PWRITEV2;
+	}
+}
+
+#define RW_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_rw))
+
+static __always_inline void on_rw(const struct sys_call *c)
+{
+	struct file *f = fd_file(c->arg[0]);
+	struct tt_rw *rw;
+	__u8 *buf;
+	bool is_write;
+	long n;
+
+	if (!f)
+		return;
+	buf = scratch_buf();
+	if (!buf)
+		return;
+	rw = (void *)(buf + sizeof(struct tt_rec_hdr));
+	__builtin_memset(rw, 0, sizeof(*rw));
+	fill_task(&rw->task);
+	rw->syscall = rw_syscall(c->nr, &is_write);
+	if (is_write) {
+		rw->wbytes = c->ret;
+		rw->writes = 1;
+	} else {
+		rw->rbytes = c->ret;
+		rw->reads = 1;
+	}
+	rw->fd = c->arg[0];
+	file_identity(f, &rw->dev, &rw->ino);
+	rw->i_mode = BPF_CORE_READ(f, f_inode, i_mode);
+	n = bpf_probe_read_kernel_str(
+		buf + RW_START, NAME_BUF,
+		BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	rw->name_len = n > 0 ? n : 0;
+	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len);
+}
+
+#define EXEC_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_exec))
+
+static __always_inline struct tt_exec *new_exec(__u8 *buf)
+{
+	struct tt_exec *e = (void *)(buf + sizeof(struct tt_rec_hdr));
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_task(&e->task);
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	return e;
+}
+
+/* A failed execve/execveat: filename and argv from the caller's memory. */
+static __always_inline void on_failed_exec(const struct sys_call *c)
+{
+	__u8 *buf = scratch_buf();
+	const char *const *argv;
+	const char *filename;
+	struct tt_exec *e;
+	__u32 off = EXEC_START;
+	__u32 args_start;
+	int i;
+
+	if (!buf)
+		return;
+	e = new_exec(buf);
+	e->ret = c->ret;
+	if (c->nr == NR_execve) {
+		e->syscall = TT_SYS_EXECVE;
+		filename = (const char *)c->arg[0];
+		argv = (const char *const *)c->arg[1];
+	} else {
+		e->syscall = TT_SYS_EXECVEAT;
+		filename = (const char *)c->arg[1];
+		argv = (const char *const *)c->arg[2];
+	}
+	e->filename_len = put_user_path(buf, off, filename);
+	off += e->filename_len;
+	args_start = off;
+	for (i = 0; i < EXEC_ARGV_MAX; i++) {
+		const char *arg = NULL;
+		long n;
+
+		if (!argv)
+			break;
+		bpf_probe_read_user(&arg, sizeof(arg), &argv[i]);
+		if (!arg)
+			break;
+		if (off - args_start > EXEC_ARGS_MAX - PATH_MAX_LEN) {
+			e->flags |= TT_EXEC_TRUNCATED;
+			break;
+		}
+		n = bpf_probe_read_user_str(buf + (off & SCRATCH_MASK),
+					    PATH_MAX_LEN, arg);
+		if (n <= 0)
+			break;
+		off += n;
+		e->argc++;
+	}
+	if (i == EXEC_ARGV_MAX)
+		e->flags |= TT_EXEC_TRUNCATED;
+	e->args_len = off - args_start;
+	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr));
+}
+
+static __always_inline void dispatch(const struct sys_call *c)
+{
+	switch (c->nr) {
+	case NR_open:
+	case NR_openat:
+	case NR_openat2:
+	case NR_creat:
+		if (enable_open && wanted())
+			on_open(c);
+		break;
+	case NR_read:
+	case NR_write:
+	case NR_pread64:
+	case NR_pwrite64:
+	case NR_readv:
+	case NR_writev:
+	case NR_preadv:
+	case NR_pwritev:
+	case NR_preadv2:
+	case NR_pwritev2:
+		if (enable_rw && c->ret > 0 && wanted())
+			on_rw(c);
+		break;
+	case NR_unlink:
+	case NR_unlinkat:
+	case NR_rmdir:
+		if (enable_life && wanted())
+			on_unlink(c);
+		break;
+	case NR_rename:
+	case NR_renameat:
+	case NR_renameat2:
+		if (enable_life && wanted())
+			on_rename(c);
+		break;
+	case NR_execve:
+	case NR_execveat:
+		if (enable_exec && c->ret < 0 && wanted())
+			on_failed_exec(c);
+		break;
+	}
+}
+
+/* Is NR one of ours?  Checked before anything else is read. */
+static __always_inline bool interesting(long nr)
+{
+	switch (nr) {
+	case NR_read ... NR_open:
+	case NR_pread64 ... NR_writev:
+	case NR_execve:
+	case NR_rename:
+	case NR_rmdir:
+	case NR_creat:
+	case NR_unlink:
+	case NR_openat:
+	case NR_unlinkat:
+	case NR_renameat:
+	case NR_preadv:
+	case NR_pwritev:
+	case NR_renameat2:
+	case NR_execveat:
+	case NR_preadv2:
+	case NR_pwritev2:
+	case NR_openat2:
+		return true;
+	}
+	return false;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	struct sys_call c;
+
+	c.nr = regs->orig_ax;
+	if (!interesting(c.nr))
+		return 0;
+	c.ret = ret;
+	c.arg[0] = regs->di;
+	c.arg[1] = regs->si;
+	c.arg[2] = regs->dx;
+	c.arg[3] = regs->r10;
+	c.arg[4] = regs->r8;
+	c.arg[5] = regs->r9;
+	dispatch(&c);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	struct sys_call c;
+
+	c.nr = BPF_CORE_READ(regs, orig_ax);
+	if (!interesting(c.nr))
+		return 0;
+	c.ret = ret;
+	c.arg[0] = BPF_CORE_READ(regs, di);
+	c.arg[1] = BPF_CORE_READ(regs, si);
+	c.arg[2] = BPF_CORE_READ(regs, dx);
+	c.arg[3] = BPF_CORE_READ(regs, r10);
+	c.arg[4] = BPF_CORE_READ(regs, r8);
+	c.arg[5] = BPF_CORE_READ(regs, r9);
+	dispatch(&c);
+	return 0;
+}
+
+/* Count the NUL-terminated strings in BUF[0..LEN): bpf_loop callback. */
+struct count_ctx {
+	__u32 start, len, count, last_end;
+};
+
+static long count_one(__u32 i, struct count_ctx *cc)
+{
+	__u8 *buf = scratch_buf();
+
+	if (!buf || i >= cc->len)
+		return 1;
+	if (buf[(cc->start + i) & (SCRATCH_SIZE - 1)] == 0) {
+		cc->count++;
+		cc->last_end = i + 1;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct mm_struct *mm;
+	unsigned long arg_start, arg_end, len;
+	struct tt_exec *e;
+	__u32 off = EXEC_START;
+	__u8 *buf;
+	long n;
+
+	if (!enable_exec || !wanted())
+		return 0;
+	buf = scratch_buf();
+	if (!buf)
+		return 0;
+	e = new_exec(buf);
+	e->syscall = TT_SYS_EXECVE;
+	n = bpf_probe_read_kernel_str(buf + EXEC_START, PATH_MAX_LEN,
+				      BPF_CORE_READ(bprm, filename));
+	e->filename_len = n > 0 ? n : 0;
+	off += e->filename_len;
+	mm = BPF_CORE_READ(p, mm);
+	arg_start = BPF_CORE_READ(mm, arg_start);
+	arg_end = BPF_CORE_READ(mm, arg_end);
+	len = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (len > EXEC_ARGS_MAX) {
+		len = EXEC_ARGS_MAX;
+		e->flags |= TT_EXEC_TRUNCATED;
+	}
+	if (bpf_probe_read_user(buf + (off & SCRATCH_MASK), len,
+				(void *)arg_start))
+		len = 0;
+	if (e->flags & TT_EXEC_TRUNCATED) {
+		/* keep whole strings only, and count them */
+		struct count_ctx cc = {.start = off, .len = len};
+
+		bpf_loop(EXEC_ARGS_MAX, count_one, &cc, 0);
+		e->argc = cc.count;
+		len = cc.last_end;
+	} else {
+		e->argc = BPF_CORE_READ(bprm, argc);
+	}
+	e->args_len = len;
+	off += len;
+	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 child_pid = BPF_CORE_READ(child, pid);
+	struct tt_fork *f;
+	__u8 *buf;
+
+	if (child_pid != BPF_CORE_READ(child, tgid))
+		return 0; /* a new thread, not a new process */
+	if (!wanted())
+		return 0;
+	if (follow_children) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&traced, &child_pid, &one, BPF_ANY);
+	}
+	buf = scratch_buf();
+	if (!buf)
+		return 0;
+	f = (void *)(buf + sizeof(struct tt_rec_hdr));
+	__builtin_memset(f, 0, sizeof(*f));
+	fill_task(&f->task);
+	f->child_pid = child_pid;
+	emit(buf, TT_REC_FORK, sizeof(*f));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_exit, struct task_struct *p)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct tt_exit *x;
+	__u8 *buf;
+
+	if (tgid != (__u32)id)
+		return 0; /* a thread, not the process */
+	if (!wanted())
+		return 0;
+	if (filter_pids)
+		bpf_map_delete_elem(&traced, &tgid);
+	buf = scratch_buf();
+	if (!buf)
+		return 0;
+	x = (void *)(buf + sizeof(struct tt_rec_hdr));
+	__builtin_memset(x, 0, sizeof(*x));
+	fill_task(&x->task);
+	x->exit_code = BPF_CORE_READ(task, exit_code);
+	emit(buf, TT_REC_EXIT, sizeof(*x));
+	return 0;
+}
+
+#define LINE_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_readline))
+
+SEC("uretprobe")
+int BPF_KRETPROBE(bash_readline, const char *line)
+{
+	struct tt_readline *r;
+	__u8 *buf;
+	long n;
+
+	if (!line || !wanted())
+		return 0;
+	buf = scratch_buf();
+	if (!buf)
+		return 0;
+	r = (void *)(buf + sizeof(struct tt_rec_hdr));
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_task(&r->task);
+	n = bpf_probe_read_user_str(buf + LINE_START, LINE_MAX_LEN, line);
+	if (n <= 0)
+		return 0;
+	r->line_len = n;
+	emit(buf, TT_REC_READLINE, sizeof(*r) + n);
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.h - tracetape-record's command line.
+ */
+#ifndef RECORD_OPTIONS_H
+#define RECORD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define REC_MAX_PIDS 64
+
+/* Probe groups selectable with -e. */
+enum rec_group {
+	REC_GROUP_OPEN = 1 << 0,
+	REC_GROUP_RW = 1 << 1,
+	REC_GROUP_LIFE = 1 << 2,
+	REC_GROUP_EXEC = 1 << 3,
+	REC_GROUP_BASH = 1 << 4,
+	REC_GROUP_ALL = 0x1f,
+};
+
+struct rec_opts {
+	const char *out_dir; /* NULL: default name */
+	double duration_s;   /* -d, 0 = until stopped */
+	uint32_t pids[REC_MAX_PIDS];
+	int npids;
+	bool filter_uid;
+	uint32_t uid;
+	const char *comm;
+	unsigned groups; /* enum rec_group bits */
+	const char *bash_path;
+	uint64_t segment_size;
+	double segment_time_s;
+	uint32_t max_segments;
+	int zstd_level;
+	uint32_t flush_interval_ms;
+	uint64_t ring_size;
+	bool quiet;
+	char **command; /* -- COMMAND [ARG...], NULL-terminated, or NULL */
+	int argc;	/* the recorder's own argv, for the tape */
+	char **argv;
+};
+
+/*
+ * Parse ARGV into OPTS.  Returns 0 to go on, 1 when the run is over
+ * (--help, --version printed), -1 on a usage error (message printed).
+ */
+int rec_opts_parse(struct rec_opts *opts, int argc, char **argv);
+
+/* "open,rw" for the groups in BITS, into BUF. */
+void rec_groups_name(unsigned bits, char *buf, size_t size);
+
+#endif /* RECORD_OPTIONS_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * probes.h - load the BPF programs, attach them, report what attached.
+ */
+#ifndef RECORD_PROBES_H
+#define RECORD_PROBES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+
+struct tracetape_bpf;
+
+/* One probe as the tape's TT_REC_PROBE records describe it. */
+struct probe_status {
+	const char *name;    /* opens, rw, life, exec, exec_failed, ... */
+	char mechanism[320]; /* e.g. tp_btf:sys_exit */
+	bool attached;
+	char error[256]; /* why not, when !attached */
+};
+
+#define PROBES_MAX 12
+
+struct probes {
+	struct tracetape_bpf *skel;
+	struct probe_status status[PROBES_MAX];
+	int nstatus;
+	int ncpus;
+};
+
+/*
+ * Open, configure (filters from OPTS, the recorder's own tgid) and load
+ * the BPF object, then attach every selected program.  Returns 0 when at
+ * least the object loaded; a probe that cannot attach is a warning and a
+ * status entry.  -1 on a fatal error (message printed).
+ */
+int probes_start(struct probes *p, const struct rec_opts *opts);
+
+/* Add a process to the traced set (-p, -- COMMAND). */
+int probes_trace_pid(struct probes *p, pid_t pid);
+
+/* File descriptor of the ring buffer map, and of the loss counter map. */
+int probes_ring_fd(const struct probes *p);
+int probes_lost_fd(const struct probes *p);
+
+void probes_stop(struct probes *p);
+
+#endif /* RECORD_PROBES_H */
