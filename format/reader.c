@@ -341,6 +341,16 @@ static int check_header(struct tape_reader *r, uint32_t si, int fd,
 			  (unsigned long long)size);
 		return 1;
 	}
+	bool crc_ok = tt_crc32c(0, h, TT_SEG_HEADER_CRC) == tt_get32(h + 60);
+	*start = TT_SEG_HEADER_SIZE;
+	if (!crc_ok) {
+		/* The version fields are suspect too: read as 1.x. */
+		s->version_major = TAPE_VERSION_MAJOR;
+		rd_damage(r, s->path, 0, TT_SEG_HEADER_SIZE, -1, 0, 0, 0,
+			  "segment header checksum mismatch; reading the "
+			  "blocks anyway");
+		return 0;
+	}
 	s->version_major = tt_get16(h + 8);
 	s->version_minor = tt_get16(h + 10);
 	if (s->version_major > TAPE_VERSION_MAJOR) {
@@ -352,14 +362,6 @@ static int check_header(struct tape_reader *r, uint32_t si, int fd,
 		return TAPE_E_VERSION;
 	}
 	uint32_t hsize = tt_get32(h + 12);
-	bool crc_ok = tt_crc32c(0, h, TT_SEG_HEADER_CRC) == tt_get32(h + 60);
-	*start = TT_SEG_HEADER_SIZE;
-	if (!crc_ok) {
-		rd_damage(r, s->path, 0, TT_SEG_HEADER_SIZE, -1, 0, 0, 0,
-			  "segment header checksum mismatch; reading the "
-			  "blocks anyway");
-		return 0;
-	}
 	if (hsize >= TT_SEG_HEADER_SIZE && hsize <= size)
 		*start = hsize; /* a newer minor may have a longer header */
 	uint64_t seq = tt_get64(h + 16);
