@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Check tapes recorded by tests/e2e/run.sh against what the workload did.
+
+Reads the tapes through `tracetape dump --json` (one JSON object per
+record) and compares them with:
+  - the workload's own account of its actions (JSON lines, see workload.c),
+  - strace's view of the same workload's opens,
+  - the lines typed into an interactive bash.
+Every check prints what it compared; any mismatch fails loudly (exit 1).
+"""
+import argparse
+import errno
+import json
+import re
+import subprocess
+import sys
+
+failures = []
+
+
+def report(ok, name, detail):
+    print(("PASS  " if ok else "FAIL  ") + name + ": " + detail)
+    if not ok:
+        failures.append(name)
+
+
+def dump(tracetape, tape):
+    out = subprocess.run([tracetape, "dump", "--json", tape],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("check.py: %s dump --json %s failed (%d): %s"
+                 % (tracetape, tape, out.returncode, out.stderr.strip()))
+    recs = [json.loads(line) for line in out.stdout.splitlines() if line]
+    if not recs:
+        sys.exit("check.py: %s holds no records" % tape)
+    return recs
+
+
+def result_of(ret):
+    return "ok" if ret >= 0 else ret
+
+
+def check_health(recs, label):
+    lost = sum(r.get("count", 0) for r in recs if r["type"] == "loss")
+    report(lost == 0, label + " losses",
+           "%d events lost (loss records), want 0" % lost)
+    bad = [r["kv"] for r in recs if r["type"] == "probe"
+           and r["kv"].get("attached") != "1"]
+    report(not bad, label + " probes",
+           "%d probe records, not attached: %s"
+           % (sum(r["type"] == "probe" for r in recs), bad or "none"))
+
+
+def check_opens(recs, expect):
+    opens = [r for r in recs if r["type"] == "open"]
+    want = [e for e in expect if e["kind"] == "open"]
+    used = set()
+    missing = []
+    for e in want:
+        hit = None
+        for i, r in enumerate(opens):
+            if i in used:
+                continue
+            if (r["syscall"] == e["syscall"] and r["path"] == e["path"]
+                    and r["full"] == e["full"]
+                    and result_of(r["ret"]) == e["result"]
+                    and bool(r["created"]) == e["created"]):
+                hit = i
+                break
+        if hit is None:
+            missing.append(e)
+        else:
+            used.add(hit)
+    report(not missing, "opens",
+           "%d workload opens compared on syscall, path, resolved path, "
+           "result and created; %d not in the tape%s"
+           % (len(want), len(missing),
+              "".join("\n      missing: %s" % m for m in missing)))
+
+
+def file_ino(recs, full):
+    for r in recs:
+        if r["type"] == "open" and r["full"] == full and r["ret"] >= 0:
+            return r["dev"], r["ino"]
+    return None
+
+
+def check_rw(recs, expect, workdir):
+    want = {}
+    for e in expect:
+        if e["kind"] == "rw":
+            want[(e["name"], e["syscall"])] = (e["bytes"], e["calls"])
+    names = {name for name, _ in want}
+    ok = True
+    lines = []
+    for name in sorted(names):
+        ident = file_ino(recs, workdir + "/" + name)
+        got = {}
+        for r in recs:
+            if r["type"] != "rw" or ident is None:
+                continue
+            if (r["dev"], r["ino"]) != ident or r["name"] != name:
+                continue
+            key = (name, r["syscall"])
+            b, c = got.get(key, (0, 0))
+            got[key] = (b + r["rbytes"] + r["wbytes"],
+                        c + r["reads"] + r["writes"])
+        keys = {k for k in want if k[0] == name} | set(got)
+        for k in sorted(keys):
+            w, g = want.get(k, (0, 0)), got.get(k, (0, 0))
+            lines.append("%s %-8s want %5d bytes %d calls, tape %5d bytes "
+                         "%d calls%s" % (k[0], k[1], w[0], w[1], g[0], g[1],
+                                         "" if w == g else "  <-- MISMATCH"))
+            ok = ok and w == g
+    report(ok, "read/write counts",
+           "exact bytes and calls per file per system call\n      "
+           + "\n      ".join(lines))
+
+
+def by_full(recs, kind, full, ok_only=True):
+    return [r for r in recs if r["type"] == kind and r["full"] == full
+            and (r["ret"] >= 0 or not ok_only)]
+
+
+def check_lifetimes(recs, expect):
+    for e in (x for x in expect if x["kind"] == "life"):
+        created = [r for r in by_full(recs, "open", e["full"])
+                   if r["created"]]
+        deleted = by_full(recs, "unlink", e["full"])
+        if len(created) != 1 or len(deleted) != 1:
+            report(False, "lifetime " + e["full"],
+                   "want one creating open (FMODE_CREATED) and one unlink, "
+                   "tape has %d and %d" % (len(created), len(deleted)))
+            continue
+        age = (deleted[0]["ts_ns"] - created[0]["ts_ns"]) / 1e9
+        report(e["age"] <= age < e["age"] + 0.25, "lifetime " + e["full"],
+               "created (FMODE_CREATED) then deleted after %.3f s, "
+               "workload slept %.1f s" % (age, e["age"]))
+
+
+def check_renames(recs, expect):
+    for e in (x for x in expect if x["kind"] == "rename"):
+        hits = [r for r in recs if r["type"] == "rename" and r["ret"] == 0
+                and r["full"] == e["full"] and r["full2"] == e["full2"]]
+        report(len(hits) == 1, "rename",
+               "%s -> %s: %d matching rename records, want 1"
+               % (e["full"], e["full2"], len(hits)))
+
+
+def check_execs(recs, expect):
+    for e in (x for x in expect if x["kind"] == "exec"):
+        hits = [r for r in recs if r["type"] == "exec" and r["ret"] == 0
+                and r["filename"] == e["filename"]]
+        full = [r for r in hits if r["args"] == e["args"]
+                and not r["truncated"] and r["argc"] == len(e["args"])]
+        arglen = sum(len(a) + 1 for a in e["args"])
+        report(len(full) == 1, "exec argv",
+               "%s with %d args (%d bytes): %d exec records, %d with the "
+               "full argv, untruncated" % (e["filename"], len(e["args"]),
+                                           arglen, len(hits), len(full)))
+    for e in (x for x in expect if x["kind"] == "exec_failed"):
+        hits = [r for r in recs if r["type"] == "exec"
+                and r["filename"] == e["filename"]]
+        good = [r for r in hits if r["ret"] == e["ret"]
+                and r["args"] == e["args"]]
+        report(len(good) == 1, "failed exec",
+               "%s: want ret %d args %s; tape: %s" % (
+                   e["filename"], e["ret"], e["args"],
+                   [(r["ret"], r["args"]) for r in hits] or "nothing"))
+
+
+STRACE_CALL = re.compile(
+    r'^(\d+)\s+(open|openat|openat2|creat)\((.*?)(?: <unfinished \.\.\.>|\) += (-?\d+))')
+STRACE_RESUMED = re.compile(
+    r'^(\d+)\s+<\.\.\. (open|openat|openat2|creat) resumed>.*\) += (-?\d+)')
+STRACE_ERRNO = re.compile(r'= -1 (E[A-Z0-9]+)')
+QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def strace_result(line, ret):
+    if int(ret) >= 0:
+        return "ok"
+    m = STRACE_ERRNO.search(line)
+    return -getattr(errno, m.group(1)) if m else int(ret)
+
+
+def strace_opens(path):
+    """(path, result) pairs of every open strace saw."""
+    pairs, pending = [], {}
+    with open(path) as f:
+        for line in f:
+            m = STRACE_CALL.match(line)
+            if m:
+                q = QUOTED.search(m.group(3))
+                p = q.group(1) if q else None
+                if m.group(4) is None:
+                    pending[m.group(1)] = p
+                else:
+                    pairs.append((p, strace_result(line, m.group(4))))
+                continue
+            m = STRACE_RESUMED.match(line)
+            if m and m.group(1) in pending:
+                pairs.append((pending.pop(m.group(1)),
+                              strace_result(line, m.group(3))))
+    return pairs
+
+
+def check_strace(recs, strace_file):
+    theirs = sorted(strace_opens(strace_file), key=str)
+    ours = sorted(((r["path"], result_of(r["ret"])) for r in recs
+                   if r["type"] == "open"), key=str)
+    only_strace = [p for p in set(theirs) if p not in set(ours)]
+    only_tape = [p for p in set(ours) if p not in set(theirs)]
+    report(set(theirs) == set(ours) and len(theirs) == len(ours),
+           "opens vs strace",
+           "strace saw %d opens (%d distinct (path, result)), the tape %d "
+           "(%d distinct); only in strace: %s; only in tape: %s"
+           % (len(theirs), len(set(theirs)), len(ours), len(set(ours)),
+              only_strace or "none", only_tape or "none"))
+
+
+def check_bash(recs, lines_file, bash_pid):
+    want = [l.rstrip("\n") for l in open(lines_file)]
+    got = [r["line"] for r in recs if r["type"] == "readline"
+           and (bash_pid is None or r["pid"] == bash_pid)]
+    report(got == want, "bash readline",
+           "%d typed lines in order, tape has %d: %s"
+           % (len(want), len(got), got if got != want else "all equal"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tracetape", required=True)
+    ap.add_argument("--tape")
+    ap.add_argument("--expect")
+    ap.add_argument("--strace")
+    ap.add_argument("--bash-tape")
+    ap.add_argument("--bash-lines")
+    ap.add_argument("--bash-pid", type=int)
+    a = ap.parse_args()
+
+    if a.tape:
+        recs = dump(a.tracetape, a.tape)
+        expect = [json.loads(l) for l in open(a.expect) if l.strip()]
+        workdir = next(e["path"] for e in expect if e["kind"] == "workdir")
+        print("workload tape %s: %d records" % (a.tape, len(recs)))
+        check_health(recs, "workload tape")
+        check_opens(recs, expect)
+        check_rw(recs, expect, workdir)
+        check_lifetimes(recs, expect)
+        check_renames(recs, expect)
+        check_execs(recs, expect)
+        if a.strace:
+            check_strace(recs, a.strace)
+    if a.bash_tape:
+        recs = dump(a.tracetape, a.bash_tape)
+        print("bash tape %s: %d records" % (a.bash_tape, len(recs)))
+        check_health(recs, "bash tape")
+        check_bash(recs, a.bash_lines, a.bash_pid)
+    if failures:
+        print("\n%d check(s) FAILED: %s" % (len(failures),
+                                           ", ".join(failures)))
+        return 1
+    print("\nall checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# End-to-end test of tracetape-record: record a deterministic workload and
+# an interactive bash, then check the tapes (through tracetape dump --json)
+# against the workload's own account, strace, and the typed lines.
+#
+# usage: tests/e2e/run.sh BUILD_DIR      (run as root; `make e2e`)
+set -u
+
+BUILD=${1:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "########################################################"
+	echo "# e2e SKIPPED: tracetape-record needs root (BPF).      #"
+	echo "# Run 'sudo make e2e' to run the end-to-end tests.     #"
+	echo "########################################################"
+	exit 0
+fi
+
+fail() {
+	echo "e2e FAILED: $*" >&2
+	exit 1
+}
+
+for bin in tracetape tracetape-record tests/workload; do
+	[ -x "$BUILD/$bin" ] || fail "$BUILD/$bin missing: run 'make all' first"
+done
+for tool in python3 strace tmux; do
+	command -v $tool >/dev/null || fail "$tool not installed (make deps)"
+done
+
+REC=$(realpath "$BUILD/tracetape-record")
+TT=$(realpath "$BUILD/tracetape")
+WORKLOAD=$(realpath "$BUILD/tests/workload")
+TMP=$(mktemp -d /tmp/tracetape-e2e.XXXXXX)
+SESSION=tt-e2e-$$
+REC_PID=
+cleanup() {
+	[ -n "$REC_PID" ] && kill "$REC_PID" 2>/dev/null
+	tmux kill-session -t "$SESSION" 2>/dev/null
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+echo "== 1. workload under tracetape-record -- COMMAND"
+"$REC" -q -o "$TMP/tape" -- "$WORKLOAD" "$TMP/work" "$TMP/expect.json"
+rc=$?
+[ $rc -eq 0 ] || fail "recorder exited $rc, the workload exits 0"
+mv "$TMP/expect.json" "$TMP/expect-recorded.json"
+
+echo "== 2. the same workload under strace"
+rm -rf "$TMP/work"
+strace -f -qq -e signal=none -e trace=open,openat,openat2,creat \
+	-o "$TMP/strace.out" "$WORKLOAD" "$TMP/work" "$TMP/expect.json" ||
+	fail "workload failed under strace"
+
+echo "== 3. exit status passes through"
+"$REC" -q -o "$TMP/tape-exit" -e exec -- sh -c 'exit 7'
+rc=$?
+[ $rc -eq 7 ] || fail "recorder -- sh -c 'exit 7' exited $rc, want 7"
+echo "PASS  exit status: recorder -- sh -c 'exit 7' exited 7"
+
+echo "== 4. interactive bash under tmux"
+tmux new-session -d -s "$SESSION" -x 200 -y 50 "bash --norc -i" ||
+	fail "tmux new-session failed"
+BASH_PID=$(tmux display-message -p -t "$SESSION" '#{pane_pid}')
+"$REC" -q -o "$TMP/bashtape" -p "$BASH_PID" -e bash,exec &
+REC_PID=$!
+for _ in $(seq 100); do # probes are attached once the tape exists
+	[ -n "$(ls -A "$TMP/bashtape" 2>/dev/null)" ] && break
+	sleep 0.1
+done
+[ -n "$(ls -A "$TMP/bashtape" 2>/dev/null)" ] || fail "recorder did not start"
+cat >"$TMP/lines.txt" <<'EOF'
+echo tracetape-e2e-one
+true "two  spaces" 'single quoted' $HOME
+for i in 1 2 3; do : $i; done
+x=$((6 * 7)); echo "answer $x"
+cd / && pwd
+EOF
+while IFS= read -r line; do
+	tmux send-keys -t "$SESSION" -l "$line"
+	tmux send-keys -t "$SESSION" Enter
+	sleep 0.3
+done <"$TMP/lines.txt"
+sleep 1.5
+kill -INT "$REC_PID"
+wait "$REC_PID"
+rc=$?
+REC_PID=
+[ $rc -eq 0 ] || fail "bash recorder exited $rc after SIGINT, want 0"
+
+echo "== 5. checks"
+python3 "$HERE/check.py" --tracetape "$TT" \
+	--tape "$TMP/tape" --expect "$TMP/expect-recorded.json" \
+	--strace "$TMP/strace.out" \
+	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
+	--bash-pid "$BASH_PID" || fail "checks failed (KEEP=1 keeps $TMP)"
+echo "e2e passed"

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: MIT
+/*
+ * workload.c - a deterministic file and exec workload for the recorder's
+ * end-to-end test.
+ *
+ * usage: workload WORKDIR EXPECT
+ *
+ * Creates WORKDIR (it must not exist), does a fixed list of opens, reads,
+ * writes, creations, deletions, a rename, a successful exec with long
+ * arguments and a failing exec, and writes what it did to EXPECT as JSON
+ * lines, for tests/e2e/check.py to compare with the tape.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXEC_ARGS    45
+#define EXEC_ARG_LEN 120
+
+static FILE *expect;
+static char workdir[1024];
+
+static void die(const char *what)
+{
+	fprintf(stderr, "workload: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One JSON line of expectation. */
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(expect, fmt, ap);
+	va_end(ap);
+	fputc('\n', expect);
+}
+
+static const char *result(long ret)
+{
+	static char buf[32];
+
+	if (ret >= 0)
+		return "\"ok\"";
+	snprintf(buf, sizeof(buf), "%ld", ret);
+	return buf;
+}
+
+/* Record an open's expectation and close what it opened. */
+static void expect_open(const char *sys, const char *path, const char *full,
+			long ret, int created)
+{
+	note("{\"kind\":\"open\",\"syscall\":\"%s\",\"path\":\"%s\","
+	     "\"full\":\"%s\",\"result\":%s,\"created\":%s}",
+	     sys, path, full, result(ret), created ? "true" : "false");
+	if (ret >= 0)
+		close(ret);
+}
+
+static long ret_or_errno(long r)
+{
+	return r < 0 ? -errno : r;
+}
+
+static long sys_openat2(int dirfd, const char *path, int flags)
+{
+	struct open_how how = {.flags = flags, .mode = 0};
+
+	return ret_or_errno(
+		syscall(SYS_openat2, dirfd, path, &how, sizeof(how)));
+}
+
+static void full_path(char *buf, size_t size, const char *rel)
+{
+	snprintf(buf, size, "%s/%s", workdir, rel);
+}
+
+static void do_opens(int wd_fd, int sub_fd)
+{
+	char full[2048], missing[2048];
+	long r;
+
+	r = ret_or_errno(syscall(SYS_open, "/etc/hostname", O_RDONLY));
+	expect_open("open", "/etc/hostname", "/etc/hostname", r, 0);
+
+	full_path(missing, sizeof(missing), "nope.txt");
+	r = ret_or_errno(syscall(SYS_open, missing, O_RDONLY));
+	expect_open("open", missing, missing, r, 0);
+
+	full_path(full, sizeof(full), "data.bin");
+	r = ret_or_errno(
+		syscall(SYS_openat, AT_FDCWD, "sub/../data.bin", O_RDONLY));
+	expect_open("openat", "sub/../data.bin", full, r, 0);
+
+	full_path(full, sizeof(full), "sub/missing.txt");
+	r = ret_or_errno(syscall(SYS_openat, sub_fd, "missing.txt", O_RDONLY));
+	expect_open("openat", "missing.txt", full, r, 0);
+
+	full_path(full, sizeof(full), "data.bin");
+	r = sys_openat2(wd_fd, "data.bin", O_RDONLY);
+	expect_open("openat2", "data.bin", full, r, 0);
+
+	full_path(full, sizeof(full), "sub/absent2.txt");
+	r = sys_openat2(sub_fd, "absent2.txt", O_RDONLY);
+	expect_open("openat2", "absent2.txt", full, r, 0);
+
+	full_path(full, sizeof(full), "sub/made-by-creat.txt");
+	r = ret_or_errno(syscall(SYS_creat, "sub/made-by-creat.txt", 0644));
+	expect_open("creat", "sub/made-by-creat.txt", full, r, 1);
+
+	/* O_CREAT on a file that exists: not a creation */
+	full_path(full, sizeof(full), "data.bin");
+	r = ret_or_errno(syscall(SYS_openat, wd_fd, "data.bin",
+				 O_WRONLY | O_CREAT, 0644));
+	expect_open("openat", "data.bin", full, r, 0);
+}
+
+static void expect_rw(const char *name, const char *sys, long bytes, int calls)
+{
+	note("{\"kind\":\"rw\",\"name\":\"%s\",\"syscall\":\"%s\","
+	     "\"bytes\":%ld,\"calls\":%d}",
+	     name, sys, bytes, calls);
+}
+
+static void must(long got, long want, const char *what)
+{
+	if (got != want) {
+		fprintf(stderr, "workload: %s returned %ld, wanted %ld (%s)\n",
+			what, got, want, strerror(errno));
+		exit(1);
+	}
+}
+
+/* data.bin: known byte counts through each read/write system call. */
+static void do_rw(void)
+{
+	char buf[2000];
+	struct iovec iov[2] = {{buf, 300}, {buf + 300, 200}};
+	int fd;
+
+	char full[2048];
+
+	full_path(full, sizeof(full), "data.bin");
+	memset(buf, 'x', sizeof(buf));
+	fd = syscall(SYS_openat, AT_FDCWD, "data.bin",
+		     O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	if (fd < 0)
+		die("create data.bin");
+	note("{\"kind\":\"open\",\"syscall\":\"openat\",\"path\":"
+	     "\"data.bin\",\"full\":\"%s\",\"result\":\"ok\","
+	     "\"created\":true}",
+	     full);
+	for (int i = 0; i < 3; i++)
+		must(syscall(SYS_write, fd, buf, 1000), 1000, "write");
+	must(syscall(SYS_pwrite64, fd, buf, 500, 3000), 500, "pwrite64");
+	must(syscall(SYS_pwrite64, fd, buf, 500, 3500), 500, "pwrite64");
+	must(syscall(SYS_writev, fd, iov, 2), 500, "writev");
+	must(syscall(SYS_writev, fd, iov, 2), 500, "writev");
+	close(fd);
+	expect_rw("data.bin", "write", 3000, 3);
+	expect_rw("data.bin", "pwrite64", 1000, 2);
+	expect_rw("data.bin", "writev", 1000, 2);
+
+	fd = syscall(SYS_open, "data.bin", O_RDONLY);
+	if (fd < 0)
+		die("open data.bin");
+	note("{\"kind\":\"open\",\"syscall\":\"open\",\"path\":"
+	     "\"data.bin\",\"full\":\"%s\",\"result\":\"ok\","
+	     "\"created\":false}",
+	     full);
+	must(syscall(SYS_read, fd, buf, 1000), 1000, "read");
+	must(syscall(SYS_read, fd, buf, 1000), 1000, "read");
+	must(syscall(SYS_pread64, fd, buf, 500, 0), 500, "pread64");
+	must(syscall(SYS_pread64, fd, buf, 500, 500), 500, "pread64");
+	must(syscall(SYS_readv, fd, iov, 2), 500, "readv");
+	must(syscall(SYS_readv, fd, iov, 2), 500, "readv");
+	lseek(fd, 0, SEEK_END);
+	must(syscall(SYS_read, fd, buf, 1000), 0, "read at EOF");
+	close(fd);
+	expect_rw("data.bin", "read", 2000, 2);
+	expect_rw("data.bin", "pread64", 1000, 2);
+	expect_rw("data.bin", "readv", 1000, 2);
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Files created and deleted after a known time. */
+static void do_lifetimes(int wd_fd)
+{
+	char full[2048];
+	int fd;
+
+	fd = open("short.tmp", O_CREAT | O_WRONLY | O_EXCL, 0600);
+	if (fd < 0)
+		die("create short.tmp");
+	close(fd);
+	sleep_s(0.2);
+	if (unlink("short.tmp"))
+		die("unlink short.tmp");
+	full_path(full, sizeof(full), "short.tmp");
+	note("{\"kind\":\"life\",\"full\":\"%s\",\"age\":0.2}", full);
+
+	fd = syscall(SYS_openat, wd_fd, "long.tmp", O_CREAT | O_WRONLY | O_EXCL,
+		     0600);
+	if (fd < 0)
+		die("create long.tmp");
+	close(fd);
+	sleep_s(1.1);
+	if (unlinkat(wd_fd, "long.tmp", 0))
+		die("unlink long.tmp");
+	full_path(full, sizeof(full), "long.tmp");
+	note("{\"kind\":\"life\",\"full\":\"%s\",\"age\":1.1}", full);
+}
+
+static void do_rename(void)
+{
+	char from[2048], to[2048];
+	int fd = open("before.txt", O_CREAT | O_WRONLY | O_EXCL, 0600);
+
+	if (fd < 0)
+		die("create before.txt");
+	close(fd);
+	if (syscall(SYS_rename, "before.txt", "sub/after.txt"))
+		die("rename before.txt");
+	full_path(from, sizeof(from), "before.txt");
+	full_path(to, sizeof(to), "sub/after.txt");
+	note("{\"kind\":\"rename\",\"full\":\"%s\",\"full2\":\"%s\"}", from,
+	     to);
+}
+
+static int run(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+/* /bin/true with 45 long arguments, then a program that does not exist. */
+static void do_execs(void)
+{
+	static char args[EXEC_ARGS][EXEC_ARG_LEN + 1];
+	char *argv[EXEC_ARGS + 2];
+	char *bad_argv[] = {"/nonexistent/tracetape-prog", "arg-one", NULL};
+
+	argv[0] = "/bin/true";
+	for (int i = 0; i < EXEC_ARGS; i++) {
+		int n = snprintf(args[i], sizeof(args[i]), "arg%02d-", i);
+
+		memset(args[i] + n, 'a' + i % 26, EXEC_ARG_LEN - n);
+		args[i][EXEC_ARG_LEN] = 0;
+		argv[i + 1] = args[i];
+	}
+	argv[EXEC_ARGS + 1] = NULL;
+	if (run(argv) != 0)
+		die("/bin/true failed");
+	fprintf(expect, "{\"kind\":\"exec\",\"filename\":\"/bin/true\","
+			"\"args\":[\"/bin/true\"");
+	for (int i = 0; i < EXEC_ARGS; i++)
+		fprintf(expect, ",\"%s\"", args[i]);
+	fprintf(expect, "]}\n");
+
+	run(bad_argv);
+	note("{\"kind\":\"exec_failed\",\"filename\":\"%s\",\"ret\":%d,"
+	     "\"args\":[\"%s\",\"%s\"]}",
+	     bad_argv[0], -ENOENT, bad_argv[0], bad_argv[1]);
+}
+
+int main(int argc, char **argv)
+{
+	int wd_fd, sub_fd;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: workload WORKDIR EXPECT\n");
+		return 2;
+	}
+	if (mkdir(argv[1], 0755))
+		die(argv[1]);
+	if (!realpath(argv[1], workdir))
+		die("realpath");
+	expect = fopen(argv[2], "w");
+	if (!expect)
+		die(argv[2]);
+	if (chdir(workdir) || mkdir("sub", 0755))
+		die("chdir/mkdir sub");
+	wd_fd = open(".", O_RDONLY | O_DIRECTORY);
+	sub_fd = open("sub", O_RDONLY | O_DIRECTORY);
+	if (wd_fd < 0 || sub_fd < 0)
+		die("open directories");
+	note("{\"kind\":\"workdir\",\"path\":\"%s\"}", workdir);
+	do_rw();
+	do_opens(wd_fd, sub_fd);
+	do_lifetimes(wd_fd);
+	do_rename();
+	do_execs();
+	if (fclose(expect))
+		die(argv[2]);
+	return 0;
+}
