@@ -88,6 +88,12 @@ static int parse_window(const struct replay_common *c,
 	if (c->until && replay_parse_when(c->until, w, &rp->until_ts, &why))
 		return replay_usage_error(env, c->analysis, "--until %s: %s",
 					  c->until, why);
+	if (c->duration_ns) {
+		uint64_t start = rp->since_ts ? rp->since_ts : w->tape_start_ts;
+		uint64_t end = start + c->duration_ns;
+		if (!rp->until_ts || end < rp->until_ts)
+			rp->until_ts = end;
+	}
 	if (rp->since_ts && rp->until_ts && rp->until_ts < rp->since_ts)
 		return replay_usage_error(env, c->analysis,
 					  "--until %s is before --since %s",
@@ -296,7 +302,9 @@ int replay_run(const struct replay_common *c, const struct replay_ops *ops,
 	}
 	replay_state_set_first_clock(rp.state, &w.clock);
 
-	int streamed = stream(&rp, ops, env);
+	int streamed = ops->start ? ops->start(&rp, ops->ctx) : 0;
+	if (!streamed)
+		streamed = stream(&rp, ops, env);
 	rc = ops->finish ? ops->finish(&rp, ops->ctx) : REPLAY_EXIT_OK;
 	if (streamed > 0)
 		rc = streamed;

@@ -4,6 +4,7 @@
  * untrusted strings for terminals and for JSON, a one-line JSON writer.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -78,10 +79,18 @@ void replay_fmt_hms(struct replay *rp, uint64_t ts, char out[REPLAY_HMS_LEN])
 	long nsec;
 	int32_t off;
 	wall_parts(&ck, rp->utc, ts, &sec, &nsec, &off);
-	time_t t = (time_t)sec;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, REPLAY_HMS_LEN, "%H:%M:%S", &tm);
+	/* Millions of events share a second: format each second once.
+	 * The key is the local second itself, so any replay may share. */
+	static int64_t cached_sec = INT64_MIN;
+	static char cached[REPLAY_HMS_LEN];
+	if (sec != cached_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(cached, sizeof(cached), "%H:%M:%S", &tm);
+		cached_sec = sec;
+	}
+	memcpy(out, cached, REPLAY_HMS_LEN);
 }
 
 /* Escape of byte C for a terminal into OUT (5 bytes); 0 if it passes. */
@@ -271,4 +280,127 @@ void replay_json_task(struct replay_json *j, const struct tt_task *t)
 	replay_json_uint(j, "tid", t->tid);
 	replay_json_uint(j, "uid", t->uid);
 	replay_json_str(j, "comm", comm);
+}
+
+/* ---- fast column output ------------------------------------------ */
+
+struct replay_buf *replay_buf_new(FILE *f)
+{
+	struct replay_buf *b = malloc(sizeof(*b));
+	if (b) {
+		b->f = f;
+		b->len = 0;
+	}
+	return b;
+}
+
+void replay_buf_flush(struct replay_buf *b)
+{
+	if (b->len)
+		fwrite(b->data, 1, b->len, b->f);
+	b->len = 0;
+}
+
+void replay_buf_free(struct replay_buf *b)
+{
+	if (!b)
+		return;
+	replay_buf_flush(b);
+	free(b);
+}
+
+/* Make room for N more bytes (N <= REPLAY_BUF_SIZE). */
+static inline void buf_room(struct replay_buf *b, size_t n)
+{
+	if (b->len + n > REPLAY_BUF_SIZE)
+		replay_buf_flush(b);
+}
+
+void replay_buf_char(struct replay_buf *b, char c)
+{
+	buf_room(b, 1);
+	b->data[b->len++] = c;
+}
+
+void replay_buf_raw(struct replay_buf *b, const char *s, size_t n)
+{
+	while (n) {
+		buf_room(b, 1);
+		size_t room = REPLAY_BUF_SIZE - b->len;
+		size_t k = n < room ? n : room;
+		memcpy(b->data + b->len, s, k);
+		b->len += k;
+		s += k;
+		n -= k;
+	}
+}
+
+static void buf_pad(struct replay_buf *b, int n)
+{
+	for (; n > 0; n--)
+		replay_buf_char(b, ' ');
+}
+
+void replay_buf_int(struct replay_buf *b, int64_t v, int width, bool left)
+{
+	char tmp[24];
+	int n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[sizeof(tmp) - 1 - n++] = '-';
+	if (!left)
+		buf_pad(b, width - n);
+	replay_buf_raw(b, tmp + sizeof(tmp) - n, (size_t)n);
+	if (left)
+		buf_pad(b, width - n);
+}
+
+void replay_buf_octal(struct replay_buf *b, uint64_t v, int width)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + (v & 7));
+		v >>= 3;
+	} while (v);
+	for (; n < width && n < (int)sizeof(tmp); n++)
+		tmp[sizeof(tmp) - 1 - n] = '0';
+	replay_buf_raw(b, tmp + sizeof(tmp) - n, (size_t)n);
+}
+
+/* Columns S takes once escaped. */
+static int escaped_cols(const char *s)
+{
+	int cols = 0;
+	char esc[5];
+	for (; *s; s++) {
+		int n = text_escape_byte((unsigned char)*s, esc);
+		cols += n ? n : 1;
+	}
+	return cols;
+}
+
+void replay_buf_str(struct replay_buf *b, const char *s, int width, bool left)
+{
+	if (width > 0 && !left)
+		buf_pad(b, width - escaped_cols(s));
+	const char *start = s, *run = s;
+	int extra = 0; /* columns added by escapes */
+	for (; *s; s++) {
+		char esc[5];
+		int n = text_escape_byte((unsigned char)*s, esc);
+		if (n == 0)
+			continue;
+		replay_buf_raw(b, run, (size_t)(s - run));
+		replay_buf_raw(b, esc, (size_t)n);
+		extra += n - 1;
+		run = s + 1;
+	}
+	replay_buf_raw(b, run, (size_t)(s - run));
+	if (width > 0 && left)
+		buf_pad(b, width - ((int)(s - start) + extra));
 }

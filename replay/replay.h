@@ -89,6 +89,8 @@ struct replay_common {
 	bool utc;	      /* --utc: times in UTC, not the host's zone */
 	bool help;	      /* --help was given */
 	const char *analysis; /* set by replay_common_finish(), for messages */
+	uint64_t duration_ns; /* > 0: the window ends this long after its
+				 start (opensnoop -d); set by the analysis */
 };
 
 /* Option codes of the common long options (outside the char range). */
@@ -230,6 +232,9 @@ struct replay_ops {
 	int (*finish)(struct replay *rp, void *ctx);
 	void *ctx;
 	unsigned flags; /* REPLAY_F_* */
+	/* Called once the tape is open, before the first record (headers
+	 * go here, so an unreadable tape prints none).  May be NULL. */
+	int (*start)(struct replay *rp, void *ctx);
 };
 
 /* Do not keep the process table (faster when the analysis needs none). */
@@ -384,5 +389,36 @@ void replay_json_time(struct replay_json *j, struct replay *rp, uint64_t ts);
 
 /* "pid","tid","uid","comm" of a task. */
 void replay_json_task(struct replay_json *j, const struct tt_task *t);
+
+/* ------------------------------------------------------------------ */
+/* Fast column output (appended)                                        */
+
+/*
+ * A write buffer for analyses that print millions of lines: printf's
+ * cost per field dominates replay otherwise.  Fields are formatted like
+ * printf's "%-6d" / "%3d" / "%-16s"; strings are escaped as by
+ * replay_text_escape().  The buffer writes through to F when full and
+ * on replay_buf_flush().
+ */
+#define REPLAY_BUF_SIZE (256u << 10)
+struct replay_buf {
+	FILE *f;
+	size_t len;
+	char data[REPLAY_BUF_SIZE];
+};
+/* Allocate a buffer writing to F; NULL when out of memory. */
+struct replay_buf *replay_buf_new(FILE *f);
+/* Flush and free. */
+void replay_buf_free(struct replay_buf *b);
+void replay_buf_flush(struct replay_buf *b);
+void replay_buf_char(struct replay_buf *b, char c);
+/* Raw bytes, no escaping (for text the analysis made itself). */
+void replay_buf_raw(struct replay_buf *b, const char *s, size_t n);
+/* Signed integer in WIDTH columns, left-aligned when LEFT ("%-6d"). */
+void replay_buf_int(struct replay_buf *b, int64_t v, int width, bool left);
+/* Octal, zero-padded to WIDTH ("%08o"). */
+void replay_buf_octal(struct replay_buf *b, uint64_t v, int width);
+/* S escaped, padded to WIDTH columns (0 = none), left when LEFT. */
+void replay_buf_str(struct replay_buf *b, const char *s, int width, bool left);
 
 #endif /* REPLAY_H */
