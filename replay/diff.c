@@ -477,9 +477,9 @@ static int on_record(struct replay *rp, const struct tape_record *rec,
 {
 	struct diff_side *s = ctx;
 
-	note_time(s, rp, rec->ts);
 	if (rec->type >= 0x1000)
 		return 0;
+	note_time(s, rp, rec->ts);
 	s->events++;
 	switch (rec->type) {
 	case TT_REC_OPEN:

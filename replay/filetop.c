@@ -455,12 +455,23 @@ static void take_loadavg(struct filetop *ft, const struct tape_record *rec)
 	ft->have_loadavg = true;
 }
 
+/*
+ * Only events and load samples move the clock: other metadata (segment
+ * starts, anchors) may be stamped outside the events' span.
+ */
+static bool moves_clock(const struct tape_record *rec)
+{
+	return rec->type < 0x1000 || rec->type == TT_REC_LOADAVG;
+}
+
 static int on_record(struct replay *rp, const struct tape_record *rec,
 		     void *ctx)
 {
 	struct filetop *ft = ctx;
 	int err;
 
+	if (!moves_clock(rec))
+		return 0;
 	if (ft->o.interval_ns) {
 		if (!ft->started)
 			start_slices(ft, rp, rec->ts);

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_filetop.c - tracetape filetop: complete outputs for every flag,
+ * intervals with their load average, time zones, losses, and exact
+ * byte and call sums checked against the numbers the tape was built
+ * from.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_analyses.h"
+
+#define T0  FX_BOOT_BASE
+#define MS  (FX_SEC / 1000)
+#define DEV ((8ull << 20) | 1)
+
+/*
+ * Anchor: T0 is 2026-11-25 06:00:00 UTC, host zone +01:00 (07:00:00).
+ * Slice 0 [T0, T0+1s): cat (tid 100) reads passwd twice over two
+ * records, its thread "worker" (tid 101) writes data.bin, nginx writes a
+ * socket, a pipe is read.  Slice 1 [T0+1s, T0+2s): dd writes out.img.
+ * Slice 2 is empty; slice 3 [T0+3s, T0+4s): cat reads passwd again.
+ */
+static void write_tape(struct fixture *fx, bool with_loadavg)
+{
+	struct tt_task cat = fx_task(100, 100, 1000, "cat");
+	struct tt_task worker = fx_task(100, 101, 1000, "worker");
+	struct tt_task nginx = fx_task(200, 200, 33, "nginx");
+	struct tt_task dd = fx_task(300, 300, 0, "dd");
+
+	fx_open(fx);
+	fx_clock(fx, T0, FX_REALTIME_BASE, 3600);
+	if (with_loadavg)
+		fx_loadavg(fx, T0, 10, 20, 30, 2, 345, 6789);
+	fx_rw(fx, T0 + 100 * MS, cat, DEV, 11, S_IFREG | 0644, "passwd", 3,
+	      3 * 4096 + 10, 0, 0);
+	fx_rw(fx, T0 + 200 * MS, worker, DEV, 12, S_IFREG | 0600, "data.bin", 0,
+	      0, 5, 10 * 1024);
+	fx_rw(fx, T0 + 300 * MS, nginx, 9, 77, S_IFSOCK | 0777, "TCP", 0, 0, 7,
+	      7000);
+	fx_rw(fx, T0 + 400 * MS, cat, 12, 78, S_IFIFO | 0600, "pipe:[78]", 2,
+	      300, 0, 0);
+	fx_rw(fx, T0 + 500 * MS, cat, DEV, 11, S_IFREG | 0644, "passwd", 1, 100,
+	      0, 0);
+	if (with_loadavg)
+		fx_loadavg(fx, T0 + FX_SEC, 150, 120, 101, 3, 350, 6800);
+	fx_rw(fx, T0 + 1500 * MS, dd, DEV, 13, S_IFREG | 0644, "out.img", 1,
+	      512, 100, 100ull << 20);
+	fx_rw(fx, T0 + 3200 * MS, cat, DEV, 11, S_IFREG | 0644, "passwd", 9,
+	      9 * 1024, 0, 0);
+	fx_close(fx);
+}
+
+static void check_golden(struct fixture *fx, const char *golden, int rc)
+{
+	assert_int_equal(rc, 0);
+	assert_string_equal(fx->err, "");
+	assert_true(golden_match(golden, fx->out));
+}
+
+static void test_whole_tape_default(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, true);
+	check_golden(&fx, "filetop_default.txt",
+		     fx_run(&fx, filetop_main, "filetop", NULL));
+	fx_cleanup(&fx);
+}
+
+static void test_all_files_sorted_by_writes(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, true);
+	check_golden(&fx, "filetop_all_writes.txt",
+		     fx_run(&fx, filetop_main, "filetop", "-a", "-s", "writes",
+			    NULL));
+	fx_cleanup(&fx);
+}
+
+static void test_sort_keys_rows_pid(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, true);
+	check_golden(&fx, "filetop_reads_r2.txt",
+		     fx_run(&fx, filetop_main, "filetop", "--all", "--sort",
+			    "reads", "-r", "2", NULL));
+	check_golden(&fx, "filetop_rbytes_pid.txt",
+		     fx_run(&fx, filetop_main, "filetop", "-a", "-s", "rbytes",
+			    "-p", "100", NULL));
+	check_golden(&fx, "filetop_wbytes.txt",
+		     fx_run(&fx, filetop_main, "filetop", "-s", "wbytes", "-C",
+			    NULL));
+	fx_cleanup(&fx);
+}
+
+/* Slices of 1 s: empty ones too, each with its load average. */
+static void test_intervals(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, true);
+	check_golden(&fx, "filetop_interval.txt",
+		     fx_run(&fx, filetop_main, "filetop", "1", "-a", NULL));
+	check_golden(&fx, "filetop_interval_count.txt",
+		     fx_run(&fx, filetop_main, "filetop", "1", "2", NULL));
+	check_golden(&fx, "filetop_interval_utc.txt",
+		     fx_run(&fx, filetop_main, "filetop", "2", "--utc", NULL));
+	fx_cleanup(&fx);
+}
+
+static void test_no_loadavg(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, false);
+	check_golden(
+		&fx, "filetop_no_loadavg.txt",
+		fx_run(&fx, filetop_main, "filetop", "--until", "+1s", NULL));
+	fx_cleanup(&fx);
+}
+
+static void test_window(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, true);
+	check_golden(&fx, "filetop_window.txt",
+		     fx_run(&fx, filetop_main, "filetop", "--since", "+1s",
+			    "--until", "07:00:02", "-a", NULL));
+	fx_cleanup(&fx);
+}
+
+static void test_json(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, true);
+	check_golden(&fx, "filetop_json.txt",
+		     fx_run(&fx, filetop_main, "filetop", "--json", "2", "-a",
+			    NULL));
+	/* The exact sums the tape was built from. */
+	assert_non_null(strstr(fx.out, "\"tid\":100,\"pid\":100,\"uid\":1000,"
+				       "\"comm\":\"cat\",\"reads\":4,"
+				       "\"writes\":0,\"rbytes\":12398,"));
+	assert_non_null(strstr(fx.out, "\"wbytes\":104857600,"));
+	fx_cleanup(&fx);
+}
+
+/* Losses in the window are reported on stderr after the table. */
+static void test_loss_warning(void **state)
+{
+	struct fixture fx;
+	struct tt_task cat = fx_task(100, 100, 1000, "cat");
+	(void)state;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_rw(&fx, T0 + MS, cat, DEV, 11, S_IFREG | 0644, "passwd", 1, 1024, 0,
+	      0);
+	fx_loss(&fx, T0 + 2 * MS, 1, 42, T0);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", NULL), 0);
+	assert_true(golden_match("filetop_loss.txt", fx.out));
+	assert_true(golden_match("filetop_loss.err", fx.err));
+	fx_cleanup(&fx);
+}
+
+static void test_bad_arguments(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, false);
+	assert_int_equal(
+		fx_run(&fx, filetop_main, "filetop", "-s", "size", NULL), 2);
+	assert_non_null(strstr(fx.err, "unknown sort key 'size'"));
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "0", NULL), 2);
+	assert_non_null(strstr(fx.err, "INTERVAL must be"));
+	assert_int_equal(
+		fx_run(&fx, filetop_main, "filetop", "1", "2", "3", NULL), 2);
+	assert_non_null(strstr(fx.err, "too many arguments"));
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "-r", "x", NULL),
+			 2);
+	assert_int_equal(fx_run_on(&fx, filetop_main, "filetop",
+				   "/nonexistent/tape", NULL),
+			 2);
+	assert_non_null(strstr(fx.err, "/nonexistent/tape"));
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "--help", NULL),
+			 0);
+	assert_non_null(strstr(fx.out, "usage: tracetape filetop"));
+	fx_cleanup(&fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_whole_tape_default),
+		cmocka_unit_test(test_all_files_sorted_by_writes),
+		cmocka_unit_test(test_sort_keys_rows_pid),
+		cmocka_unit_test(test_intervals),
+		cmocka_unit_test(test_no_loadavg),
+		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_loss_warning),
+		cmocka_unit_test(test_bad_arguments),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
