@@ -54,7 +54,7 @@ static void test_crc32c(void **state)
 	uint64_t s = 1;
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)mix64(&s);
-	for (size_t n = 0; n < sizeof(buf); n += 37) {
+	for (size_t n = 0; n + 3 <= sizeof(buf); n += 37) {
 		uint32_t one = tt_crc32c(0, buf + 3, n);
 		assert_int_equal(one, tt_crc32c_portable(0, buf + 3, n));
 		uint32_t two = tt_crc32c(tt_crc32c(0, buf + 3, n / 2),
