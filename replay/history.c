@@ -559,7 +559,7 @@ static void json_exec(FILE *f, struct replay *rp, const struct hist_exec *e)
 		e->truncated ? "true" : "false");
 	if (e->ret == 0 && e->exited && !e->replaced) {
 		format_status(e->exit_code, status, sizeof(status));
-		fprintf(f, ",\"exit_code\":%d,\"status\":", e->exit_code);
+		fprintf(f, ",\"wait_status\":%d,\"status\":", e->exit_code);
 	} else {
 		exec_status(e, status, sizeof(status));
 		fprintf(f, ",\"status\":");
