@@ -93,69 +93,6 @@ void replay_fmt_hms(struct replay *rp, uint64_t ts, char out[REPLAY_HMS_LEN])
 	memcpy(out, cached, REPLAY_HMS_LEN);
 }
 
-/* Escape of byte C for a terminal into OUT (5 bytes); 0 if it passes. */
-static int text_escape_byte(unsigned char c, char out[5])
-{
-	switch (c) {
-	case '\n':
-		memcpy(out, "\\n", 3);
-		return 2;
-	case '\t':
-		memcpy(out, "\\t", 3);
-		return 2;
-	case '\r':
-		memcpy(out, "\\r", 3);
-		return 2;
-	case '\\':
-		memcpy(out, "\\\\", 3);
-		return 2;
-	}
-	if (c < 0x20 || c == 0x7f) {
-		snprintf(out, 5, "\\x%02x", c);
-		return 4;
-	}
-	return 0;
-}
-
-char *replay_text_escape(const char *s, char *out, size_t outsz)
-{
-	size_t o = 0;
-	if (!outsz)
-		return out;
-	for (; s && *s; s++) {
-		char esc[5];
-		int n = text_escape_byte((unsigned char)*s, esc);
-		if (n == 0) {
-			if (o + 1 >= outsz)
-				break;
-			out[o++] = *s;
-			continue;
-		}
-		if (o + (size_t)n >= outsz)
-			break;
-		memcpy(out + o, esc, (size_t)n);
-		o += (size_t)n;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-void replay_text_write(FILE *f, const char *s)
-{
-	const char *run = s;
-	for (; s && *s; s++) {
-		char esc[5];
-		int n = text_escape_byte((unsigned char)*s, esc);
-		if (n == 0)
-			continue;
-		fwrite(run, 1, (size_t)(s - run), f);
-		fwrite(esc, 1, (size_t)n, f);
-		run = s + 1;
-	}
-	if (run)
-		fputs(run, f);
-}
-
 /* Length of a valid UTF-8 sequence at S (1..4), or 0 if invalid. */
 static int utf8_len(const unsigned char *s)
 {
@@ -186,6 +123,94 @@ static int utf8_len(const unsigned char *s)
 	return n;
 }
 
+/* Escape of byte C for a terminal into OUT (5 bytes); 0 if it passes. */
+static int text_escape_byte(unsigned char c, char out[5])
+{
+	switch (c) {
+	case '\n':
+		memcpy(out, "\\n", 3);
+		return 2;
+	case '\t':
+		memcpy(out, "\\t", 3);
+		return 2;
+	case '\r':
+		memcpy(out, "\\r", 3);
+		return 2;
+	case '\\':
+		memcpy(out, "\\\\", 3);
+		return 2;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		snprintf(out, 5, "\\x%02x", c);
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Escape of the character at S for a terminal into OUT (up to 8 bytes +
+ * NUL); returns its length, or 0 when the USED bytes pass unchanged.
+ * Invalid UTF-8 bytes and C1 controls (U+0080..U+009F: 8-bit CSI and
+ * friends) are escaped too: tapes come from untrusted hosts.
+ */
+static int text_escape_at(const char *s, char out[9], int *used)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	*used = 1;
+	if (u[0] < 0x80)
+		return text_escape_byte(u[0], out);
+	int n = utf8_len(u);
+	if (n == 0) {
+		snprintf(out, 9, "\\x%02x", u[0]);
+		return 4;
+	}
+	*used = n;
+	if (n == 2 && u[0] == 0xc2 && u[1] < 0xa0) {
+		snprintf(out, 9, "\\x%02x\\x%02x", u[0], u[1]);
+		return 8;
+	}
+	return 0;
+}
+
+char *replay_text_escape(const char *s, char *out, size_t outsz)
+{
+	size_t o = 0;
+	if (!outsz)
+		return out;
+	while (s && *s) {
+		char esc[9];
+		int used;
+		int n = text_escape_at(s, esc, &used);
+		const char *src = n ? esc : s;
+		size_t len = n ? (size_t)n : (size_t)used;
+		if (o + len >= outsz)
+			break;
+		memcpy(out + o, src, len);
+		o += len;
+		s += used;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void replay_text_write(FILE *f, const char *s)
+{
+	const char *run = s;
+	while (s && *s) {
+		char esc[9];
+		int used;
+		int n = text_escape_at(s, esc, &used);
+		if (n) {
+			fwrite(run, 1, (size_t)(s - run), f);
+			fwrite(esc, 1, (size_t)n, f);
+			run = s + used;
+		}
+		s += used;
+	}
+	if (run)
+		fputs(run, f);
+}
+
 void replay_json_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -207,7 +232,11 @@ void replay_json_string(FILE *f, const char *s)
 			p++;
 		} else {
 			int n = utf8_len(p);
-			if (n == 0) {
+			if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+				/* C1 control: escaped like C0 ones. */
+				fprintf(f, "\\u%04x", p[1]);
+				p += 2;
+			} else if (n == 0) {
 				/* Not UTF-8: keep the byte's value visible. */
 				fprintf(f, "\\u%04x", c);
 				p++;
@@ -372,14 +401,16 @@ void replay_buf_octal(struct replay_buf *b, uint64_t v, int width)
 	replay_buf_raw(b, tmp + sizeof(tmp) - n, (size_t)n);
 }
 
-/* Columns S takes once escaped. */
+/* Columns S takes once escaped (bytes, as printf counts them). */
 static int escaped_cols(const char *s)
 {
 	int cols = 0;
-	char esc[5];
-	for (; *s; s++) {
-		int n = text_escape_byte((unsigned char)*s, esc);
-		cols += n ? n : 1;
+	while (*s) {
+		char esc[9];
+		int used;
+		int n = text_escape_at(s, esc, &used);
+		cols += n ? n : used;
+		s += used;
 	}
 	return cols;
 }
@@ -388,19 +419,21 @@ void replay_buf_str(struct replay_buf *b, const char *s, int width, bool left)
 {
 	if (width > 0 && !left)
 		buf_pad(b, width - escaped_cols(s));
-	const char *start = s, *run = s;
-	int extra = 0; /* columns added by escapes */
-	for (; *s; s++) {
-		char esc[5];
-		int n = text_escape_byte((unsigned char)*s, esc);
-		if (n == 0)
-			continue;
-		replay_buf_raw(b, run, (size_t)(s - run));
-		replay_buf_raw(b, esc, (size_t)n);
-		extra += n - 1;
-		run = s + 1;
+	const char *run = s;
+	int cols = 0;
+	while (*s) {
+		char esc[9];
+		int used;
+		int n = text_escape_at(s, esc, &used);
+		if (n) {
+			replay_buf_raw(b, run, (size_t)(s - run));
+			replay_buf_raw(b, esc, (size_t)n);
+			run = s + used;
+		}
+		cols += n ? n : used;
+		s += used;
 	}
 	replay_buf_raw(b, run, (size_t)(s - run));
 	if (width > 0 && left)
-		buf_pad(b, width - ((int)(s - start) + extra));
+		buf_pad(b, width - cols);
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "replay.h"
@@ -326,6 +327,51 @@ static inline void fx_cleanup(struct fixture *fx)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "fixture: could not remove %s\n", fx->dir);
+}
+
+/* The single segment file of the tape (first match of seg-*), or "". */
+static inline const char *fx_segment(struct fixture *fx)
+{
+	static char path[320];
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "ls %s/tape/seg-* 2>/dev/null | head -1",
+		 fx->dir);
+	FILE *p = popen(cmd, "r");
+	path[0] = '\0';
+	if (p) {
+		if (!fgets(path, sizeof(path), p))
+			path[0] = '\0';
+		pclose(p);
+	}
+	path[strcspn(path, "\n")] = '\0';
+	return path;
+}
+
+/* Flip the bits of one byte at OFFSET of FILE (to damage it). */
+static inline void fx_flip_byte(const char *file, long offset)
+{
+	FILE *f = fopen(file, "r+b");
+	if (!f)
+		fx_fail("cannot open the segment to damage it");
+	if (fseek(f, offset, SEEK_SET) != 0)
+		fx_fail("seek failed");
+	int c = fgetc(f);
+	if (c == EOF)
+		fx_fail("offset past the end");
+	fseek(f, offset, SEEK_SET);
+	fputc(c ^ 0xff, f);
+	fclose(f);
+}
+
+static inline long fx_file_size(const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fclose(f);
+	return n;
 }
 
 #endif /* TT_TEST_FIXTURE_H */
