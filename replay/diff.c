@@ -773,13 +773,16 @@ static const char *key_field(const struct diff_row *row, size_t *pos)
 	return f;
 }
 
-static void text_delta(FILE *f, const char *what, uint64_t a, uint64_t b)
+/* "       1 -> 3        (+2)" ; PAD: pad the delta for a key to follow. */
+static void text_delta(FILE *f, const char *what, uint64_t a, uint64_t b,
+		       bool pad)
 {
 	char d[32];
 
 	snprintf(d, sizeof(d), "(%s%" PRIu64 ")", b >= a ? "+" : "-",
 		 absdiff(a, b));
-	fprintf(f, "%s%8" PRIu64 " -> %-8" PRIu64 " %-10s", what, a, b, d);
+	fprintf(f, "%s%8" PRIu64 " -> %-8" PRIu64 " %-*s", what, a, b,
+		pad ? 10 : 0, d);
 }
 
 static void text_key(FILE *f, const struct diff_row *row)
@@ -813,7 +816,7 @@ static void text_files_row(FILE *f, const struct diff_row *row)
 		if (a[i] == b[i])
 			continue;
 		snprintf(label, sizeof(label), "    %-6s", names[i]);
-		text_delta(f, label, a[i], b[i]);
+		text_delta(f, label, a[i], b[i], false);
 		fputc('\n', f);
 	}
 }
@@ -825,7 +828,7 @@ static void text_row(FILE *f, const struct diff_row *row)
 		return;
 	}
 	fprintf(f, "%c", change_sign(row));
-	text_delta(f, "", row->a.count, row->b.count);
+	text_delta(f, "", row->a.count, row->b.count, true);
 	text_key(f, row);
 	fputc('\n', f);
 }
