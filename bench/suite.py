@@ -77,6 +77,7 @@ class Bench:
         return p
 
     def start_opensnoop(self):
+        ensure_tracefs()  # libbpf-tools attach classic tracepoints
         p = subprocess.Popen(["opensnoop"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(2.0)
         if p.poll() is not None:
@@ -107,7 +108,8 @@ class Bench:
     # ---- tape facts ----------------------------------------------------
     def tape_counts(self, tape):
         """(events, lost) of a tape, from `tracetape info --json`."""
-        out = run([self.tt, "info", tape, "--json"]).stdout
+        r = subprocess.run([self.tt, "info", tape, "--json"], capture_output=True, text=True)
+        out = r.stdout if r.returncode == 0 else ""
         events = lost = None
         for line in out.splitlines():
             try:
