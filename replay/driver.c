@@ -210,20 +210,14 @@ static void warn_damage_one(struct replay *rp, const struct replay_env *env,
 		replay_json_end(&j);
 		return;
 	}
+	/* The reader's message already names the chunk and offset. */
 	fprintf(env->err, "%s: warning: damaged tape: ", env->prog);
 	replay_text_write(env->err, d->segment);
-	fprintf(env->err, " at offset %" PRIu64, d->offset);
-	if (d->chunk_seq >= 0)
-		fprintf(env->err, " (chunk %" PRId64 ")", d->chunk_seq);
 	fputs(": ", env->err);
 	replay_text_write(env->err, d->what);
-	if (d->records_lost)
-		fprintf(env->err, "; %" PRIu64 " records lost",
-			d->records_lost);
-	else
-		fputs("; records lost: unknown", env->err);
 	if (from[0] && to[0])
-		fprintf(env->err, " between %s and %s", from, to);
+		fprintf(env->err, " [%s .. %s]", from, to);
+	fputs("; the output misses what was there", env->err);
 	fputc('\n', env->err);
 }
 
@@ -308,11 +302,14 @@ int replay_run(const struct replay_common *c, const struct replay_ops *ops,
 	rc = ops->finish ? ops->finish(&rp, ops->ctx) : REPLAY_EXIT_OK;
 	if (streamed > 0)
 		rc = streamed;
-	bool json_warn = c->json && !(ops->flags & REPLAY_F_NO_JSON_WARNINGS);
-	if (json_warn)
-		warn_losses_json(&rp);
-	warn_losses_text(&rp, env);
-	warn_damage(&rp, env, json_warn);
+	if (!(ops->flags & REPLAY_F_NO_WARNINGS)) {
+		bool json_warn =
+			c->json && !(ops->flags & REPLAY_F_NO_JSON_WARNINGS);
+		if (json_warn)
+			warn_losses_json(&rp);
+		warn_losses_text(&rp, env);
+		warn_damage(&rp, env, json_warn);
+	}
 	fflush(env->out);
 	if (streamed < 0)
 		rc = REPLAY_EXIT_TROUBLE;

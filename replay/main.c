@@ -19,11 +19,6 @@
  * Analyses written in other files may not be in every build yet: their
  * entry points are weak, and a row whose entry is missing is skipped.
  */
-#pragma weak info_main
-#pragma weak verify_main
-#pragma weak opensnoop_main
-#pragma weak execsnoop_main
-#pragma weak bashreadline_main
 #pragma weak filetop_main
 #pragma weak filelife_main
 #pragma weak history_main

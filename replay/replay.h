@@ -243,6 +243,8 @@ struct replay_ops {
 #define REPLAY_F_NO_JSON_WARNINGS 0x2
 /* Pass records in file order, not merged by time (verify, dump --raw). */
 #define REPLAY_F_FILE_ORDER 0x4
+/* Print no loss or damage warnings: the analysis reports them (info). */
+#define REPLAY_F_NO_WARNINGS 0x8
 
 /*
  * Open C->tape, replay it through OPS, print warnings.  Returns the exit
