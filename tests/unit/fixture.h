@@ -203,10 +203,11 @@ static inline void fx_open_rec(struct fixture *fx, uint64_t ts,
 	fx_file_op(fx, TT_REC_OPEN, ts, &f, path, dir, NULL, NULL);
 }
 
-/* An exec: ARGV NULL-terminated. */
-static inline void fx_exec(struct fixture *fx, uint64_t ts, struct tt_task task,
-			   uint32_t ppid, int64_t ret, const char *filename,
-			   const char *const *argv)
+/* An exec: ARGV NULL-terminated; FLAGS TT_EXEC_*. */
+static inline void fx_exec_flags(struct fixture *fx, uint64_t ts,
+				 struct tt_task task, uint32_t ppid,
+				 int64_t ret, const char *filename,
+				 const char *const *argv, uint32_t flags)
 {
 	struct fx_body b = {.len = 0};
 	struct tt_exec e;
@@ -215,6 +216,7 @@ static inline void fx_exec(struct fixture *fx, uint64_t ts, struct tt_task task,
 	e.ret = ret;
 	e.ppid = ppid;
 	e.syscall = TT_SYS_EXECVE;
+	e.flags = flags;
 	e.filename_len = (uint16_t)(strlen(filename) + 1);
 	for (const char *const *a = argv; *a; a++) {
 		e.argc++;
@@ -225,6 +227,13 @@ static inline void fx_exec(struct fixture *fx, uint64_t ts, struct tt_task task,
 	for (const char *const *a = argv; *a; a++)
 		fxb_str(&b, *a);
 	fx_append(fx, TT_REC_EXEC, ts, b.buf, (uint32_t)b.len);
+}
+
+static inline void fx_exec(struct fixture *fx, uint64_t ts, struct tt_task task,
+			   uint32_t ppid, int64_t ret, const char *filename,
+			   const char *const *argv)
+{
+	fx_exec_flags(fx, ts, task, ppid, ret, filename, argv, 0);
 }
 
 static inline void fx_readline(struct fixture *fx, uint64_t ts,
