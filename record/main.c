@@ -208,6 +208,26 @@ static void print_summary(const struct pump_stats *st, double secs,
 		st->writer.segments);
 }
 
+/* Bytes of the files in DIR. */
+static uint64_t dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	uint64_t total = 0;
+
+	while (d && (de = readdir(d))) {
+		struct stat st;
+
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			    0 &&
+		    S_ISREG(st.st_mode))
+			total += st.st_size;
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
 static double now_s(void)
 {
 	return meta_boot_ns() / 1e9;
@@ -351,8 +371,10 @@ static int finish(struct recorder *r, bool show, double secs)
 	else if (close_rc)
 		fprintf(stderr, "tracetape-record: closing %s: %s\n", r->dir,
 			tape_strerror(close_rc));
-	if (show)
+	if (show) {
+		st.writer.disk_bytes = dir_bytes(r->dir); /* footers included */
 		print_summary(&st, secs, r->dir);
+	}
 	if (st.lost)
 		fprintf(stderr,
 			"tracetape-record: warning: %llu events lost (ring "

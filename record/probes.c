@@ -221,6 +221,12 @@ static void attach_bash(struct probes *p, const char *bash)
 		link = attach_readline_in(p, lib, &err, mech, sizeof(mech));
 	s = add_status(p, "bash", mech);
 	set_result(s, err, bash);
+	if (err == -ENOENT && access(bash, R_OK) == 0)
+		snprintf(s->error, sizeof(s->error),
+			 "%s: no readline_internal_teardown or readline "
+			 "symbol in it or in a libreadline it links; give "
+			 "bash's path with --bash",
+			 bash);
 	p->skel->links.bash_readline = link;
 }
 
