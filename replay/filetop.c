@@ -11,7 +11,7 @@
  *
  * The hot path is one hash lookup per record: the table is keyed by
  * (tid, dev, ino), allocates nothing once it has grown to the largest
- * slice, and is emptied between slices by bumping a generation number.
+ * slice, and is emptied between slices by clearing its small index.
  */
 #include "replay.h"
 
@@ -47,17 +47,25 @@ struct ft_entry {
 	uint64_t dev, ino;
 	uint64_t reads, writes, rbytes, wbytes;
 	uint32_t tid, pid, uid;
-	uint32_t gen; /* slot is in use when gen == table gen */
 	uint32_t name_off;
 	char type; /* 'R' regular, 'S' socket, 'O' other */
 	char comm[TT_COMM_LEN + 1];
 };
 
+/*
+ * An index slot: 8 bytes, so the probed index stays in the L1 cache
+ * while the entries it points to sit densely in their own array.
+ */
+struct ft_slot {
+	uint32_t tag; /* high bits of the hash */
+	uint32_t idx; /* entry index + 1; 0 = empty */
+};
+
 struct ft_table {
-	struct ft_entry *slots;
-	size_t nslots; /* power of two */
-	size_t used;
-	uint32_t gen;
+	struct ft_slot *index;
+	size_t nslots; /* power of two, at least twice the entries */
+	struct ft_entry *entries;
+	size_t used, cap;
 	char *names; /* dentry names of this slice, NUL-separated */
 	size_t names_len, names_cap;
 };
@@ -88,49 +96,60 @@ static uint64_t ft_hash(uint32_t tid, uint64_t dev, uint64_t ino)
 static int ft_table_init(struct ft_table *t)
 {
 	t->nslots = 1024;
-	t->slots = calloc(t->nslots, sizeof(*t->slots));
-	t->gen = 1;
-	return t->slots ? 0 : -1;
+	t->index = calloc(t->nslots, sizeof(*t->index));
+	t->cap = t->nslots / 2;
+	t->entries = malloc(t->cap * sizeof(*t->entries));
+	return t->index && t->entries ? 0 : -1;
 }
 
 static void ft_table_free(struct ft_table *t)
 {
-	free(t->slots);
+	free(t->index);
+	free(t->entries);
 	free(t->names);
 }
 
 /* Forget every entry (next slice); keeps the memory. */
 static void ft_table_clear(struct ft_table *t)
 {
-	t->gen++;
-	if (t->gen == 0) { /* wrapped: old slots could look live */
-		memset(t->slots, 0, t->nslots * sizeof(*t->slots));
-		t->gen = 1;
-	}
+	memset(t->index, 0, t->nslots * sizeof(*t->index));
 	t->used = 0;
 	t->names_len = 0;
 }
 
+static void ft_index_put(struct ft_slot *index, size_t nslots, uint64_t h,
+			 uint32_t idx)
+{
+	size_t i = h & (nslots - 1);
+
+	while (index[i].idx)
+		i = (i + 1) & (nslots - 1);
+	index[i].tag = (uint32_t)(h >> 32);
+	index[i].idx = idx;
+}
+
+/* Double the index and the entry array. */
 static int ft_table_grow(struct ft_table *t)
 {
 	size_t n = t->nslots * 2;
-	struct ft_entry *slots = calloc(n, sizeof(*slots));
+	struct ft_slot *index = calloc(n, sizeof(*index));
+	struct ft_entry *entries =
+		index ? realloc(t->entries, n / 2 * sizeof(*entries)) : NULL;
 
-	if (!slots)
+	if (!entries) {
+		free(index);
 		return -1;
-	for (size_t i = 0; i < t->nslots; i++) {
-		struct ft_entry *e = &t->slots[i];
-		size_t j;
-
-		if (e->gen != t->gen)
-			continue;
-		j = ft_hash(e->tid, e->dev, e->ino) & (n - 1);
-		while (slots[j].gen == t->gen)
-			j = (j + 1) & (n - 1);
-		slots[j] = *e;
 	}
-	free(t->slots);
-	t->slots = slots;
+	t->entries = entries;
+	t->cap = n / 2;
+	for (size_t k = 0; k < t->used; k++) {
+		const struct ft_entry *e = &entries[k];
+
+		ft_index_put(index, n, ft_hash(e->tid, e->dev, e->ino),
+			     (uint32_t)k + 1);
+	}
+	free(t->index);
+	t->index = index;
 	t->nslots = n;
 	return 0;
 }
@@ -166,32 +185,21 @@ static char file_type(uint16_t mode)
 	return 'O';
 }
 
-/* The entry for RW's (tid, dev, ino), created on first sight; NULL: OOM. */
-static struct ft_entry *ft_lookup(struct ft_table *t,
-				  const struct replay_rw *rw)
+/* A new entry for F (hash H); its name comes from REC.  NULL: OOM. */
+static struct ft_entry *ft_insert(struct ft_table *t, const struct tt_rw *f,
+				  uint64_t h, const struct tape_record *rec)
 {
-	const struct tt_rw *f = &rw->f;
-	size_t mask = t->nslots - 1;
-	size_t i = ft_hash(f->task.tid, f->dev, f->ino) & mask;
+	struct replay_rw rw;
 	struct ft_entry *e;
 
-	for (;; i = (i + 1) & mask) {
-		e = &t->slots[i];
-		if (e->gen != t->gen)
-			break;
-		if (e->tid == f->task.tid && e->ino == f->ino &&
-		    e->dev == f->dev)
-			return e;
-	}
-	if ((t->used + 1) * 2 > t->nslots) {
-		if (ft_table_grow(t) < 0)
-			return NULL;
-		return ft_lookup(t, rw);
-	}
-	memset(e, 0, sizeof(*e));
-	if (ft_add_name(t, rw->name, &e->name_off) < 0)
+	if (t->used == t->cap && ft_table_grow(t) < 0)
 		return NULL;
-	e->gen = t->gen;
+	e = &t->entries[t->used];
+	memset(e, 0, sizeof(*e));
+	if (replay_decode_rw(rec, &rw) < 0)
+		rw.name = "";
+	if (ft_add_name(t, rw.name, &e->name_off) < 0)
+		return NULL;
 	e->tid = f->task.tid;
 	e->pid = f->task.pid;
 	e->uid = f->task.uid;
@@ -200,7 +208,29 @@ static struct ft_entry *ft_lookup(struct ft_table *t,
 	e->type = file_type(f->i_mode);
 	replay_task_comm(&f->task, e->comm);
 	t->used++;
+	ft_index_put(t->index, t->nslots, h, (uint32_t)t->used);
 	return e;
+}
+
+/* The entry for F's (tid, dev, ino), created on first sight; NULL: OOM. */
+static struct ft_entry *ft_lookup(struct ft_table *t, const struct tt_rw *f,
+				  const struct tape_record *rec)
+{
+	uint64_t h = ft_hash(f->task.tid, f->dev, f->ino);
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t mask = t->nslots - 1;
+
+	for (size_t i = h & mask; t->index[i].idx; i = (i + 1) & mask) {
+		struct ft_entry *e;
+
+		if (t->index[i].tag != tag)
+			continue;
+		e = &t->entries[t->index[i].idx - 1];
+		if (e->ino == f->ino && e->tid == f->task.tid &&
+		    e->dev == f->dev)
+			return e;
+	}
+	return ft_insert(t, f, h, rec);
 }
 
 /* ------------------------------------------------------------------ */
@@ -255,9 +285,8 @@ static struct ft_entry **sorted_entries(struct filetop *ft, size_t *n)
 	v = malloc(t->used * sizeof(*v));
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < t->nslots; i++)
-		if (t->slots[i].gen == t->gen)
-			v[k++] = &t->slots[i];
+	for (size_t i = 0; i < t->used; i++)
+		v[k++] = &t->entries[i];
 	sort_by = ft->o.sort;
 	qsort(v, k, sizeof(*v), compare_entries);
 	*n = k;
@@ -421,19 +450,27 @@ static int close_slices_before(struct filetop *ft, struct replay *rp,
 	return 0;
 }
 
+/*
+ * The hot path.  Only the fixed part is copied (a constant-size copy the
+ * compiler inlines); the name is decoded when a new entry needs it.
+ */
 static int add_rw(struct filetop *ft, struct replay *rp,
 		  const struct tape_record *rec)
 {
-	struct replay_rw rw;
+	struct tt_rw f;
 	struct ft_entry *e;
 
-	if (replay_decode_rw(rec, &rw) < 0)
+	if (rec->len >= sizeof(f))
+		memcpy(&f, rec->body, sizeof(f));
+	else if (rec->len >= sizeof(struct tt_task))
+		tape_rec_fixed(rec, &f, sizeof(f));
+	else
 		return 0;
-	if (ft->o.pid && rw.f.task.pid != ft->o.pid)
+	if (ft->o.pid && f.task.pid != ft->o.pid)
 		return 0;
-	if (!ft->o.all_files && !S_ISREG(rw.f.i_mode))
+	if (!ft->o.all_files && !S_ISREG(f.i_mode))
 		return 0;
-	e = ft_lookup(&ft->t, &rw);
+	e = ft_lookup(&ft->t, &f, rec);
 	if (!e) {
 		fprintf(rp->err,
 			"tracetape filetop: %s: out of memory at %zu "
@@ -442,10 +479,10 @@ static int add_rw(struct filetop *ft, struct replay *rp,
 			rp->tape, ft->t.used);
 		return REPLAY_EXIT_TROUBLE;
 	}
-	e->reads += rw.f.reads;
-	e->writes += rw.f.writes;
-	e->rbytes += rw.f.rbytes;
-	e->wbytes += rw.f.wbytes;
+	e->reads += f.reads;
+	e->writes += f.writes;
+	e->rbytes += f.rbytes;
+	e->wbytes += f.wbytes;
 	return 0;
 }
 
