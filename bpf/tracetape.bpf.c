@@ -31,8 +31,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define SCRATCH_MASK  0x7fff
 #define PATH_MAX_LEN  4096
 #define NAME_BUF      256
-#define DIR_MAX_LEN   4096 /* bytes of a dir string before it is cut */
-#define DIR_MAX_STEPS 48   /* components plus mount crossings walked */
+#define DIR_MAX_LEN   8192 /* bytes of a dir string before it is cut */
+#define DIR_MAX_STEPS 2048 /* components plus mount crossings walked */
 #define EXEC_ARGS_MAX 32768
 #define EXEC_ARGV_MAX 64 /* failed exec: argv pointers read */
 #define LINE_MAX_LEN  16384
