@@ -839,7 +839,8 @@ static void text_side(FILE *f, const char *mark, const struct diff_side *s)
 	replay_text_write(f, s->path);
 	if (s->first_ts)
 		fprintf(f, "  %s .. %s", s->first_time, s->last_time);
-	fprintf(f, "  %" PRIu64 " events\n", s->events);
+	fprintf(f, "  %" PRIu64 " event%s\n", s->events,
+		s->events == 1 ? "" : "s");
 }
 
 static void text_warnings(const struct replay_env *env,

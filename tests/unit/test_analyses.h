@@ -129,6 +129,35 @@ static inline void fx_loadavg(struct fixture *fx, uint64_t ts, uint32_t l1,
 	fx_append(fx, TT_REC_LOADAVG, ts, &l, sizeof(l));
 }
 
+/*
+ * Damage the first segment of FX's closed tape: overwrite 32 bytes at
+ * FRACTION of its size with 0xA5, as a bad disk block would.
+ */
+static inline void fx_damage(struct fixture *fx, double fraction)
+{
+	char path[512], cmd[700];
+	unsigned char junk[32];
+	FILE *f;
+	long size;
+
+	snprintf(cmd, sizeof(cmd), "ls %s/seg-*.tt 2>/dev/null | head -1",
+		 fx_tape(fx));
+	f = popen(cmd, "r");
+	if (!f || !fgets(path, sizeof(path), f))
+		fx_fail("fx_damage: no finished segment in the tape");
+	pclose(f);
+	path[strcspn(path, "\n")] = '\0';
+	f = fopen(path, "r+b");
+	if (!f)
+		fx_fail("fx_damage: cannot open the segment");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	memset(junk, 0xa5, sizeof(junk));
+	fseek(f, (long)((double)size * fraction), SEEK_SET);
+	fwrite(junk, 1, sizeof(junk), f);
+	fclose(f);
+}
+
 /* Whole contents of PATH (malloc'd, NUL-terminated) or NULL. */
 static inline char *read_text_file(const char *path)
 {

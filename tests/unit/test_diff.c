@@ -286,6 +286,25 @@ static void test_loss_warning_and_utc(void **state)
 	free_pair(&p);
 }
 
+/* B's only chunk is damaged: the report says so before anything else. */
+static void test_damage_warning(void **state)
+{
+	struct pair p;
+	const char *warn = "warning: B is damaged: 1 unreadable part in the "
+			   "compared window";
+	(void)state;
+	write_pair(&p, &base, &base);
+	fx_damage(&p.b, 0.5);
+	assert_int_equal(run_diff(&p, NULL), 1);
+	assert_non_null(strstr(p.a.out, warn));
+	/* the warning comes before the first section */
+	assert_true(strstr(p.a.out, warn) < strstr(p.a.out, "opens:"));
+	assert_int_equal(run_diff(&p, "--json", NULL), 1);
+	assert_non_null(
+		strstr(p.a.out, "\"warning\":\"damage\",\"side\":\"B\""));
+	free_pair(&p);
+}
+
 static void test_window(void **state)
 {
 	struct pair p;
@@ -368,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_scope_and_sections),
 		cmocka_unit_test(test_loss_warning_and_utc),
+		cmocka_unit_test(test_damage_warning),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_trouble),
 		cmocka_unit_test(test_normalizer_rules),

@@ -169,6 +169,38 @@ static void test_loss_warning(void **state)
 	fx_cleanup(&fx);
 }
 
+/*
+ * A damaged chunk: the rest is still counted, and the damage is named
+ * on stderr.  Chunks of about 4 KiB hold ~45 records each.
+ */
+static void test_damage_warning(void **state)
+{
+	struct fixture fx;
+	struct tt_task cat = fx_task(100, 100, 1000, "cat");
+	struct tape_writer_opts o = {.sz = sizeof(o), .chunk_size = 4096};
+	uint64_t reads = 0;
+	const char *p;
+	(void)state;
+	fx_open_opts(&fx, &o);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	for (int i = 0; i < 1000; i++)
+		fx_rw(&fx, T0 + (uint64_t)i * MS, cat, DEV, 11, S_IFREG | 0644,
+		      "passwd", 1, 1, 0, 0);
+	fx_close(&fx);
+	fx_damage(&fx, 0.5);
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "--json", NULL),
+			 0);
+	p = strstr(fx.out, "\"reads\":");
+	assert_non_null(p);
+	reads = strtoull(p + 8, NULL, 10);
+	/* one chunk or two lost, not everything */
+	assert_true(reads < 1000);
+	assert_true(reads >= 900);
+	assert_non_null(strstr(fx.err, "warning: damaged tape: "));
+	assert_non_null(strstr(fx.out, "\"warning\":\"damage\""));
+	fx_cleanup(&fx);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct fixture fx;
@@ -205,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_loss_warning),
+		cmocka_unit_test(test_damage_warning),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
