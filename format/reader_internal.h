@@ -23,6 +23,7 @@ struct rd_chunk {
 	uint64_t chunk_seq, min_ts, max_ts, raw_len;
 	uint64_t wait_ts; /* smallest ts still expected from here on */
 	uint32_t seg, nrecords;
+	bool ts_delta; /* set when loaded: TT_CHUNK_F_TS_DELTA */
 };
 
 struct rd_sortent {

@@ -79,6 +79,17 @@ static int64_t read_payload(struct tape_reader *r, struct rd_chunk *c,
 	/* The block's own header is authoritative (the index may be old). */
 	c->chunk_seq = tt_get64(bh->ext);
 	c->nrecords = tt_get32(bh->ext + 24);
+	uint32_t flags = tt_get32(bh->ext + 28);
+	if (flags & ~TT_CHUNK_F_KNOWN) {
+		char why[96];
+		snprintf(why, sizeof(why),
+			 "encoded with features 0x%x this reader lacks: "
+			 "upgrade tracetape",
+			 flags & ~TT_CHUNK_F_KNOWN);
+		chunk_lost(r, c, 0, why);
+		return -1;
+	}
+	c->ts_delta = flags & TT_CHUNK_F_TS_DELTA;
 	uint64_t body = c->offset + TT_BLOCK_HDR_SIZE + bh->ext_len;
 	if (bh->payload_len > size - body) {
 		chunk_lost(r, c, size - c->offset,
@@ -151,6 +162,7 @@ static bool frame_records(struct tape_reader *r, const struct rd_chunk *c,
 	size_t off = 0, n = 0, len = s->len;
 	uint64_t prev = 0;
 	bool sorted = true;
+	bool delta = c->ts_delta;
 	while (off < len) {
 		if (len - off < TT_REC_HDR_SIZE ||
 		    tt_get32(b + off + 4) > len - off - TT_REC_HDR_SIZE) {
@@ -165,6 +177,10 @@ static bool frame_records(struct tape_reader *r, const struct rd_chunk *c,
 			break;
 		}
 		uint64_t ts = tt_get64(b + off + 8);
+		if (delta) { /* back to absolute, in place */
+			ts += prev;
+			tt_put64(s->buf + off + 8, ts);
+		}
 		sorted &= ts >= prev;
 		prev = ts;
 		n++;

@@ -28,16 +28,16 @@
 
 enum tape_error {
 	TAPE_OK = 0,
-	TAPE_E_IO = -1,       /* a system call failed (errno in the message) */
-	TAPE_E_NOTTAPE = -2,  /* the path is not a tape or a segment */
-	TAPE_E_VERSION = -3,  /* written by a newer major version */
-	TAPE_E_CORRUPT = -4,  /* damage that stops reading */
+	TAPE_E_IO = -1,	     /* a system call failed (errno in the message) */
+	TAPE_E_NOTTAPE = -2, /* the path is not a tape or a segment */
+	TAPE_E_VERSION = -3, /* written by a newer major version */
+	TAPE_E_CORRUPT = -4, /* damage that stops reading */
 	TAPE_E_NOMEM = -5,
-	TAPE_E_EXISTS = -6,   /* writer: directory exists and is not empty */
-	TAPE_E_INVAL = -7,    /* bad argument */
-	TAPE_E_EMPTY = -8,    /* reader: a tape with no segments */
-	TAPE_E_ZSTD = -9,     /* compression failed */
-	TAPE_E_TOOBIG = -10,  /* a record larger than TAPE_MAX_RECORD */
+	TAPE_E_EXISTS = -6,  /* writer: directory exists and is not empty */
+	TAPE_E_INVAL = -7,   /* bad argument */
+	TAPE_E_EMPTY = -8,   /* reader: a tape with no segments */
+	TAPE_E_ZSTD = -9,    /* compression failed */
+	TAPE_E_TOOBIG = -10, /* a record larger than TAPE_MAX_RECORD */
 };
 
 /* Records up to this size are accepted (body bytes). */
@@ -50,12 +50,12 @@ const char *tape_strerror(int err);
 
 /* A record as the reader hands it out. */
 struct tape_record {
-	uint16_t type;     /* enum tt_rec_type */
+	uint16_t type; /* enum tt_rec_type */
 	uint16_t flags;
-	uint32_t len;      /* body bytes */
-	uint64_t ts;       /* boot-clock nanoseconds */
-	const void *body;  /* 8-byte aligned; valid until the next call */
-	uint32_t segment;  /* index into tape_reader_segments() */
+	uint32_t len;	  /* body bytes */
+	uint64_t ts;	  /* boot-clock nanoseconds */
+	const void *body; /* 8-byte aligned; valid until the next call */
+	uint32_t segment; /* index into tape_reader_segments() */
 };
 
 /* ------------------------------------------------------------------ */
@@ -72,14 +72,14 @@ struct tape_writer;
 typedef int (*tape_segment_start_fn)(struct tape_writer *w, void *ctx);
 
 struct tape_writer_opts {
-	size_t sz;                /* sizeof(struct tape_writer_opts) */
-	uint64_t segment_size;    /* rotate when a segment passes this many
+	size_t sz;		  /* sizeof(struct tape_writer_opts) */
+	uint64_t segment_size;	  /* rotate when a segment passes this many
 				     bytes on disk; 0 = 64 MiB */
 	uint64_t segment_time_ns; /* rotate when a record's ts is this far
 				     past the segment's first; 0 = never */
-	uint32_t max_segments;    /* keep only the newest N; 0 = all */
-	int zstd_level;           /* 0 = 3 */
-	uint32_t chunk_size;      /* end a chunk at this many raw bytes;
+	uint32_t max_segments;	  /* keep only the newest N; 0 = all */
+	int zstd_level;		  /* 0 = 3 */
+	uint32_t chunk_size;	  /* end a chunk at this many raw bytes;
 				     0 = 1 MiB */
 	tape_segment_start_fn on_segment_start;
 	void *ctx;
@@ -117,14 +117,14 @@ int tape_writer_rotate(struct tape_writer *w);
 int tape_writer_close(struct tape_writer *w);
 
 struct tape_writer_stats {
-	uint64_t records;     /* all records appended */
-	uint64_t raw_bytes;   /* framed record bytes before compression */
-	uint64_t disk_bytes;  /* bytes in segments still on disk */
-	uint64_t written_bytes; /* all bytes ever written, deleted too */
-	uint32_t segments;    /* segments opened so far */
+	uint64_t records;	   /* all records appended */
+	uint64_t raw_bytes;	   /* framed record bytes before compression */
+	uint64_t disk_bytes;	   /* bytes in segments still on disk */
+	uint64_t written_bytes;	   /* all bytes ever written, deleted too */
+	uint32_t segments;	   /* segments opened so far */
 	uint32_t segments_deleted; /* removed by max_segments */
 	uint64_t chunks;
-	char current[256];    /* file name of the open segment */
+	char current[256]; /* file name of the open segment */
 };
 void tape_writer_stats(const struct tape_writer *w,
 		       struct tape_writer_stats *st);
@@ -138,11 +138,11 @@ const char *tape_writer_error(const struct tape_writer *w);
 struct tape_reader;
 
 struct tape_reader_opts {
-	size_t sz;                 /* sizeof(struct tape_reader_opts) */
-	uint64_t since_ts;         /* skip records before (boot ns); 0 = start */
-	uint64_t until_ts;         /* stop after (boot ns); 0 = end */
-	uint64_t reorder_window_ns;/* merge window; 0 = 1 s */
-	bool file_order;           /* true: no reordering, as stored */
+	size_t sz;	   /* sizeof(struct tape_reader_opts) */
+	uint64_t since_ts; /* skip records before (boot ns); 0 = start */
+	uint64_t until_ts; /* stop after (boot ns); 0 = end */
+	uint64_t reorder_window_ns; /* merge window; 0 = 1 s */
+	bool file_order;	    /* true: no reordering, as stored */
 };
 
 /*
@@ -167,23 +167,23 @@ const char *tape_reader_error(const struct tape_reader *r);
 
 /* One piece of damage found so far. */
 struct tape_damage {
-	const char *segment;  /* file path */
-	uint64_t offset;      /* byte offset in the file where it starts */
-	uint64_t length;      /* bytes that could not be read (0 = unknown) */
-	int64_t chunk_seq;    /* chunk sequence number, -1 if unknown */
-	uint64_t records_lost;/* records known lost (from the chunk header) */
+	const char *segment;   /* file path */
+	uint64_t offset;       /* byte offset in the file where it starts */
+	uint64_t length;       /* bytes that could not be read (0 = unknown) */
+	int64_t chunk_seq;     /* chunk sequence number, -1 if unknown */
+	uint64_t records_lost; /* records known lost (from the chunk header) */
 	uint64_t first_ts, last_ts; /* time range lost, 0 if unknown */
-	char what[160];       /* what was wrong */
+	char what[160];		    /* what was wrong */
 };
 size_t tape_reader_damage(const struct tape_reader *r,
 			  const struct tape_damage **list);
 
 struct tape_segment_info {
 	const char *path;
-	uint64_t seq;        /* segment sequence number */
-	bool partial;        /* *.partial: the writer did not close it */
-	bool has_footer;     /* index read from the footer */
-	uint64_t size;       /* bytes */
+	uint64_t seq;		    /* segment sequence number */
+	bool partial;		    /* *.partial: the writer did not close it */
+	bool has_footer;	    /* index read from the footer */
+	uint64_t size;		    /* bytes */
 	uint64_t first_ts, last_ts; /* from the index (0 until known) */
 	uint64_t chunks, records;
 	uint16_t version_major, version_minor;

@@ -29,6 +29,11 @@
 
 /* CHUNK extension (48 bytes). */
 #define TT_CHUNK_EXT_SIZE 48
+/* Chunk flags (ext bytes 28..31).  Every bit changes how the records
+ * must be decoded, so a reader refuses a chunk with a bit it does not
+ * know. */
+#define TT_CHUNK_F_TS_DELTA 0x1u /* record ts = difference from previous */
+#define TT_CHUNK_F_KNOWN    TT_CHUNK_F_TS_DELTA
 
 /* INDEX entry (48 bytes) and trailer (32 bytes). */
 #define TT_INDEX_ENTRY_SIZE 48
