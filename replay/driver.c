@@ -237,13 +237,55 @@ static void warn_damage(struct replay *rp, const struct replay_env *env,
 
 /* ---- the loop ---------------------------------------------------- */
 
+/*
+ * Not one record and not one segment header readable: this is no tape
+ * to replay (a tape whose chunks are all damaged still is one: the
+ * damage warning says what was lost).
+ */
+static bool nothing_readable(struct replay *rp, const struct replay_env *env,
+			     uint64_t records)
+{
+	const struct tape_damage *d;
+	size_t n = tape_reader_damage(rp->reader, &d);
+	if (records || !n)
+		return false;
+	const struct tape_segment_info *s;
+	size_t ns = tape_reader_segments(rp->reader, &s);
+	for (size_t i = 0; i < ns; i++)
+		if (s[i].version_major)
+			return false;
+	fprintf(env->err, "%s: %s: no readable records: ", env->prog, rp->tape);
+	replay_text_write(env->err, d[0].segment);
+	fputs(": ", env->err);
+	replay_text_write(env->err, d[0].what);
+	fputs(" (tracetape verify lists all damage)\n", env->err);
+	return true;
+}
+
+/* Call the analysis' start hook once, before its first record. */
+static int start_once(struct replay *rp, const struct replay_ops *ops,
+		      bool *started)
+{
+	if (*started)
+		return 0;
+	*started = true;
+	return ops->start ? ops->start(rp, ops->ctx) : 0;
+}
+
+/*
+ * Stream the records.  Returns 0, a non-zero callback result, or -1
+ * when reading failed (the error is printed).  *STARTED tells whether
+ * the analysis began printing (so finish must run).
+ */
 static int stream(struct replay *rp, const struct replay_ops *ops,
-		  const struct replay_env *env)
+		  const struct replay_env *env, bool *started)
 {
 	bool ordered = !(ops->flags & REPLAY_F_FILE_ORDER);
 	struct tape_record rec;
-	int rc;
+	uint64_t records = 0;
+	int rc, stop;
 	while ((rc = tape_reader_next(rp->reader, &rec)) > 0) {
+		records++;
 		if (ordered && after_window(rp, rec.ts))
 			break;
 		bool in =
@@ -251,15 +293,31 @@ static int stream(struct replay *rp, const struct replay_ops *ops,
 		replay_state_update(rp->state, &rec, in);
 		if (!in || !ops->on_record)
 			continue;
-		int stop = ops->on_record(rp, &rec, ops->ctx);
-		if (stop)
+		if ((stop = start_once(rp, ops, started)) ||
+		    (stop = ops->on_record(rp, &rec, ops->ctx)))
 			return stop;
 	}
 	if (rc < 0) {
 		read_error(rp->reader, rp->tape, env);
 		return -1;
 	}
-	return 0;
+	/* verify judges damage itself */
+	if (!(ops->flags & REPLAY_F_NO_WARNINGS) &&
+	    nothing_readable(rp, env, records))
+		return -1;
+	return start_once(rp, ops, started);
+}
+
+static void warn_all(struct replay *rp, const struct replay_common *c,
+		     const struct replay_ops *ops, const struct replay_env *env)
+{
+	if (ops->flags & REPLAY_F_NO_WARNINGS)
+		return;
+	bool json_warn = c->json && !(ops->flags & REPLAY_F_NO_JSON_WARNINGS);
+	if (json_warn)
+		warn_losses_json(rp);
+	warn_losses_text(rp, env);
+	warn_damage(rp, env, json_warn);
 }
 
 int replay_run(const struct replay_common *c, const struct replay_ops *ops,
@@ -296,19 +354,14 @@ int replay_run(const struct replay_common *c, const struct replay_ops *ops,
 	}
 	replay_state_set_first_clock(rp.state, &w.clock);
 
-	int streamed = ops->start ? ops->start(&rp, ops->ctx) : 0;
-	if (!streamed)
-		streamed = stream(&rp, ops, env);
-	rc = ops->finish ? ops->finish(&rp, ops->ctx) : REPLAY_EXIT_OK;
-	if (streamed > 0)
-		rc = streamed;
-	if (!(ops->flags & REPLAY_F_NO_WARNINGS)) {
-		bool json_warn =
-			c->json && !(ops->flags & REPLAY_F_NO_JSON_WARNINGS);
-		if (json_warn)
-			warn_losses_json(&rp);
-		warn_losses_text(&rp, env);
-		warn_damage(&rp, env, json_warn);
+	bool started = false;
+	int streamed = stream(&rp, ops, env, &started);
+	/* Nothing printed yet and reading failed: the error says it all. */
+	if (started) {
+		int fin = ops->finish ? ops->finish(&rp, ops->ctx)
+				      : REPLAY_EXIT_OK;
+		rc = streamed > 0 ? streamed : fin;
+		warn_all(&rp, c, ops, env);
 	}
 	fflush(env->out);
 	if (streamed < 0)

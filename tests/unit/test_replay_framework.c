@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_replay_framework.c - the shared parts of replay: path resolution,
+ * --since/--until parsing, the clock mapping, the process table, user
+ * names, escaping, damage and partial segments, info and verify.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "when.h"
+
+#define T0 FX_BOOT_BASE
+#define MS 1000000ull
+
+/* ---- paths ------------------------------------------------------- */
+
+static void check_resolve(const char *dir_abs, const char *path,
+			  const char *want)
+{
+	char blob[256], out[256];
+	size_t n = dir_abs ? fx_dir_blob(dir_abs, blob, sizeof(blob)) : 0;
+	size_t len = replay_resolve_path(dir_abs ? blob : NULL, n, path, out,
+					 sizeof(out));
+	if (strcmp(out, want))
+		fprintf(stderr, "resolve(%s, %s) = %s, want %s\n",
+			dir_abs ? dir_abs : "NULL", path, out, want);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+}
+
+static void test_resolve_path(void **state)
+{
+	(void)state;
+	check_resolve("/home/alice", "x.txt", "/home/alice/x.txt");
+	check_resolve("/home/alice", "./a//b/./c", "/home/alice/a/b/c");
+	check_resolve("/home/alice", "../../../../etc", "/etc");
+	check_resolve("/home/alice", "..", "/home");
+	check_resolve("/home/alice", ".", "/home/alice");
+	check_resolve("/home/alice", "", "/home/alice");
+	check_resolve("/", "tmp/x", "/tmp/x");
+	check_resolve("/srv", "/abs//path/../p", "/abs/p");
+	check_resolve(NULL, "/a/./b/", "/a/b");
+	check_resolve(NULL, "/", "/");
+	check_resolve(NULL, "rel/./x", "rel/x");
+	check_resolve(NULL, "../x", "../x");
+	check_resolve(NULL, ".", ".");
+	/* truncation: the length needed is still returned */
+	char small[8];
+	size_t need = replay_resolve_path(NULL, 0, "/abcdef/ghijkl", small,
+					  sizeof(small));
+	assert_int_equal(need, 14);
+	assert_string_equal(small, "/abcdef");
+	char blob[64], out[64];
+	size_t n = fx_dir_blob("/a/b", blob, sizeof(blob));
+	assert_int_equal(n, 4);
+	assert_memory_equal(blob, "b\0a\0", 4);
+	replay_dir_path(blob, n, out, sizeof(out));
+	assert_string_equal(out, "/a/b");
+	replay_dir_path("\0", 1, out, sizeof(out));
+	assert_string_equal(out, "/");
+}
+
+/* ---- --since / --until ------------------------------------------- */
+
+static void test_parse_when(void **state)
+{
+	(void)state;
+	struct replay_when_ctx w = {
+		.clock = {.boottime_ns = T0,
+			  .realtime_ns = FX_REALTIME_BASE,
+			  .utc_offset = 3600,
+			  .valid = true},
+		.tape_start_ts = T0 - FX_SEC, /* 06:59:59 host time */
+	};
+	const char *why = NULL;
+	uint64_t ts;
+	struct {
+		const char *s;
+		uint64_t want;
+	} ok[] = {
+		{"+30s", T0 + 29 * FX_SEC},
+		{"30", T0 + 29 * FX_SEC},
+		{"+1.5s", T0 - FX_SEC + 1500 * MS},
+		{"+2m", T0 + 119 * FX_SEC},
+		{"+1h", T0 + 3599 * FX_SEC},
+		{"+250ms", T0 - FX_SEC + 250 * MS},
+		{"07:00:00", T0},
+		{"07:00", T0},
+		{"07:00:01.25", T0 + 1250 * MS},
+		{"2026-11-25 07:00:10", T0 + 10 * FX_SEC},
+		{"2026-11-25T07:00:10", T0 + 10 * FX_SEC},
+		{"2026-11-25T06:00:10Z", T0 + 10 * FX_SEC},
+		{"2026-11-25T09:00:10+03:00", T0 + 10 * FX_SEC},
+		{"2026-11-25T01:00:10-0500", T0 + 10 * FX_SEC},
+		{"2026-11-25", 1}, /* before the tape: clamped */
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int rc = replay_parse_when(ok[i].s, &w, &ts, &why);
+		if (rc || ts != ok[i].want)
+			fprintf(stderr, "%s: rc %d ts %llu want %llu\n",
+				ok[i].s, rc, (unsigned long long)ts,
+				(unsigned long long)ok[i].want);
+		assert_int_equal(rc, 0);
+		assert_int_equal(ts, ok[i].want);
+	}
+	w.utc = true;
+	assert_int_equal(replay_parse_when("06:00:05", &w, &ts, &why), 0);
+	assert_int_equal(ts, T0 + 5 * FX_SEC);
+	const char *bad[] = {"",
+			     "abc",
+			     "+",
+			     "+5x",
+			     "25:00",
+			     "2026-13-01",
+			     "07:00:00 junk",
+			     "+1.s",
+			     "2026-11-25T07:00+1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		assert_int_equal(replay_parse_when(bad[i], &w, &ts, &why), -1);
+		assert_non_null(why);
+	}
+	/* Without an anchor only offsets work, and the reason says so. */
+	w.clock.valid = false;
+	assert_int_equal(replay_parse_when("+5s", &w, &ts, &why), 0);
+	assert_int_equal(replay_parse_when("07:00", &w, &ts, &why), -1);
+	assert_non_null(strstr(why, "no clock anchor"));
+}
+
+/* ---- clock mapping ----------------------------------------------- */
+
+static void test_clock_anchors(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	/* An event before the first anchor uses the first anchor. */
+	fx_readline(&fx, T0 - 500 * MS, fx_task(1, 1, 0, "bash"), "early");
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 3600);
+	fx_readline(&fx, T0 + FX_SEC, fx_task(1, 1, 0, "bash"), "first");
+	/* The host's zone changes (DST): later events use the new offset;
+	 * the realtime step (NTP) is honoured too. */
+	fx_clock(&fx, T0 + 10 * FX_SEC, FX_REALTIME_BASE + 70 * FX_SEC, 7200);
+	fx_readline(&fx, T0 + 11 * FX_SEC, fx_task(1, 1, 0, "bash"), "after");
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, bashreadline_main, "bashreadline", NULL),
+			 0);
+	assert_string_equal(fx.out, "TIME      PID     COMMAND\n"
+				    "06:59:59  1       early\n"
+				    "07:00:01  1       first\n"
+				    "08:01:11  1       after\n");
+	assert_int_equal(
+		fx_run(&fx, bashreadline_main, "bashreadline", "--utc", NULL),
+		0);
+	assert_string_equal(fx.out, "TIME      PID     COMMAND\n"
+				    "05:59:59  1       early\n"
+				    "06:00:01  1       first\n"
+				    "06:01:11  1       after\n");
+	fx_cleanup(&fx);
+}
+
+static void test_no_anchor(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	fx_readline(&fx, T0 + 1500 * MS, fx_task(1, 1, 0, "bash"), "x");
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, bashreadline_main, "bashreadline", NULL),
+			 0);
+	/* seconds since boot keep the column readable */
+	assert_string_equal(fx.out, "TIME      PID     COMMAND\n"
+				    "3.500     1       x\n");
+	assert_int_equal(fx_run(&fx, bashreadline_main, "bashreadline",
+				"--since", "07:00", NULL),
+			 2);
+	assert_non_null(strstr(fx.err, "no clock anchor"));
+	fx_cleanup(&fx);
+}
+
+/* ---- process table and users ------------------------------------- */
+
+struct probe_ctx {
+	char log[4096];
+};
+
+static int probe_procs(struct replay *rp, const struct tape_record *rec,
+		       void *ctx)
+{
+	struct probe_ctx *p = ctx;
+	if (rec->type != TT_REC_READLINE)
+		return 0;
+	struct replay_readline rl;
+	replay_decode_readline(rec, &rl);
+	uint32_t pid = (uint32_t)atoi(rl.line);
+	const struct replay_proc *pr = replay_proc_get(rp, pid);
+	char line[512];
+	if (!pr)
+		snprintf(line, sizeof(line), "%u: unknown\n", pid);
+	else
+		snprintf(line, sizeof(line),
+			 "%u: ppid %u uid %d comm %s exe %s args %s start %llu "
+			 "exit %llu code %d user %s\n",
+			 pid, pr->ppid, (int)pr->uid, pr->comm,
+			 pr->exe ? pr->exe : "-", pr->args ? pr->args : "-",
+			 (unsigned long long)pr->start_ts,
+			 (unsigned long long)pr->exit_ts, pr->exit_code,
+			 replay_user_name(rp, pr->uid)
+				 ? replay_user_name(rp, pr->uid)
+				 : "-");
+	strncat(p->log, line, sizeof(p->log) - strlen(p->log) - 1);
+	return 0;
+}
+
+static int probe_entry(int argc, char **argv, const struct replay_env *env)
+{
+	static struct probe_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	struct replay_common c = {.tape = argv[1]};
+	(void)argc;
+	struct replay_ops ops = {.on_record = probe_procs, .ctx = &ctx};
+	int rc = replay_run(&c, &ops, env);
+	fputs(ctx.log, env->out);
+	return rc;
+}
+
+static void put_proc(struct fixture *fx, uint64_t ts, uint32_t pid,
+		     uint32_t ppid, uint32_t uid, const char *comm,
+		     const char *exe, const char *args, size_t args_len,
+		     uint32_t argc)
+{
+	struct fx_body b = {.len = 0};
+	struct tt_proc p;
+	memset(&p, 0, sizeof(p));
+	p.pid = pid;
+	p.ppid = ppid;
+	p.uid = uid;
+	p.argc = argc;
+	p.start_ts = 1000;
+	strncpy(p.comm, comm, sizeof(p.comm));
+	p.exe_len = (uint16_t)(strlen(exe) + 1);
+	p.args_len = (uint32_t)args_len;
+	fxb_put(&b, &p, sizeof(p));
+	fxb_str(&b, exe);
+	fxb_put(&b, args, args_len);
+	fx_append(fx, TT_REC_PROC, ts, b.buf, (uint32_t)b.len);
+}
+
+static void ask(struct fixture *fx, uint64_t ts, uint32_t pid)
+{
+	char s[16];
+	snprintf(s, sizeof(s), "%u", pid);
+	fx_readline(fx, ts, fx_task(1, 1, 0, "probe"), s);
+}
+
+static void test_process_table(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_user(&fx, T0, 1000, "alice");
+	put_proc(&fx, T0, 100, 1, 1000, "bash", "/usr/bin/bash", "bash\0-i\0",
+		 8, 2);
+	ask(&fx, T0 + 1, 100);
+	struct tt_fork fk = {.task = fx_task(100, 100, 1000, "bash"),
+			     .child_pid = 200};
+	fx_append(&fx, TT_REC_FORK, T0 + 10, &fk, sizeof(fk));
+	ask(&fx, T0 + 11, 200);
+	static const char *const argv[] = {"ls", "-l", NULL};
+	fx_exec(&fx, T0 + 20, fx_task(200, 200, 1000, "ls"), 100, 0, "/bin/ls",
+		argv);
+	ask(&fx, T0 + 21, 200);
+	struct tt_exit ex = {.task = fx_task(200, 200, 1000, "ls"),
+			     .exit_code = 2 << 8};
+	fx_append(&fx, TT_REC_EXIT, T0 + 30, &ex, sizeof(ex));
+	ask(&fx, T0 + 31, 200);
+	/* long after the exit the entry is gone (memory stays bounded) */
+	ask(&fx, T0 + 20 * FX_SEC, 200);
+	ask(&fx, T0 + 20 * FX_SEC, 999);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, probe_entry, "probe", NULL), 0);
+	assert_string_equal(
+		fx.out,
+		"100: ppid 1 uid 1000 comm bash exe /usr/bin/bash args bash -i "
+		"start 1000 exit 0 code 0 user alice\n"
+		"200: ppid 100 uid 1000 comm bash exe /usr/bin/bash args bash "
+		"-i start 2000000010 exit 0 code 0 user alice\n"
+		"200: ppid 100 uid 1000 comm ls exe /bin/ls args ls -l start "
+		"2000000010 exit 0 code 0 user alice\n"
+		"200: ppid 100 uid 1000 comm ls exe /bin/ls args ls -l start "
+		"2000000010 exit 2000000030 code 512 user alice\n"
+		"200: unknown\n"
+		"999: unknown\n");
+	fx_cleanup(&fx);
+}
+
+/* Many short-lived processes: the table stays bounded and correct. */
+static void test_process_table_bounded(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	uint64_t ts = T0;
+	for (uint32_t pid = 1000; pid < 200000; pid++) {
+		struct tt_fork fk = {.task = fx_task(1, 1, 0, "init"),
+				     .child_pid = pid};
+		fx_append(&fx, TT_REC_FORK, ts += 100 * 1000, &fk, sizeof(fk));
+		struct tt_exit ex = {.task = fx_task(pid, pid, 0, "x")};
+		fx_append(&fx, TT_REC_EXIT, ts += 100 * 1000, &ex, sizeof(ex));
+	}
+	/* live processes never seen exiting, more than the table holds */
+	for (uint32_t pid = 300000; pid < 400000; pid++) {
+		struct tt_fork fk = {.task = fx_task(1, 1, 0, "init"),
+				     .child_pid = pid};
+		fx_append(&fx, TT_REC_FORK, ts += 1000, &fk, sizeof(fk));
+	}
+	ask(&fx, ts + 1, 399999);
+	ask(&fx, ts + 1, 1000);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, probe_entry, "probe", NULL), 0);
+	assert_non_null(strstr(fx.out, "399999: ppid 1 uid 0 comm init"));
+	assert_non_null(strstr(fx.out, "1000: unknown"));
+	fx_cleanup(&fx);
+}
+
+/* ---- escaping ---------------------------------------------------- */
+
+static void test_escaping(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	replay_json_string(f, "a\"b\\c\n\r\t\x01\x1f\x7f\xc3\xa9\xe2\x82\xac"
+			      "\xf0\x9f\x98\x80\xff\xc0\xaf\xed\xa0\x80\xc2"
+			      "\x85");
+	fclose(f);
+	assert_string_equal(buf, "\"a\\\"b\\\\c\\n\\u000d\\t\\u0001\\u001f"
+				 "\\u007f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+				 "\\u00ff\\u00c0\\u00af\\u00ed\\u00a0\\u0080"
+				 "\\u0085\"");
+	free(buf);
+	char out[64];
+	replay_text_escape("a\tb\\\x1b\xc3\xa9\xc2\x9b\xfe", out, sizeof(out));
+	assert_string_equal(out, "a\\tb\\\\\\x1b\xc3\xa9\\xc2\\x9b\\xfe");
+	/* truncation never splits an escape */
+	replay_text_escape("abc\x1b", out, 6);
+	assert_string_equal(out, "abc");
+}
+
+/* ---- damage, partial segments, info, verify ----------------------- */
+
+static void write_many(struct fixture *fx)
+{
+	struct tape_writer_opts o = {.sz = sizeof(o), .chunk_size = 4096};
+	fx_open_opts(fx, &o);
+	static const char *const host[] = {
+		"hostname=web1", "kernel=6.18.0",	  "arch=x86_64",
+		"cpus=2",	 "timezone=Europe/Paris", NULL};
+	static const char *const opts[] = {"version=0.1.0",
+					   "argv=tracetape-record -o t",
+					   "events=all", NULL};
+	static const char *const probe[] = {"name=sys_exit_openat",
+					    "mechanism=tracepoint",
+					    "attached=1", NULL};
+	fx_kv(fx, TT_REC_HOST, T0, host);
+	fx_kv(fx, TT_REC_OPTIONS, T0, opts);
+	fx_kv(fx, TT_REC_PROBE, T0, probe);
+	fx_clock(fx, T0, FX_REALTIME_BASE, 3600);
+	char p[64];
+	for (int i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "/f/%03d", i);
+		fx_open_rec(fx, T0 + (uint64_t)i * 10 * MS,
+			    fx_task(1, 1, 0, "x"), 3, 0, 0, p, NULL);
+	}
+	fx_loss(fx, T0 + 1000 * MS, 1, 5, T0 + 900 * MS);
+	fx_loss(fx, T0 + 2000 * MS, 1, 6, T0 + 1900 * MS);
+	fx_loss(fx, T0 + 2000 * MS, 0, 1, T0 + 1900 * MS);
+	fx_close(fx);
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void test_damage_and_verify(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	write_many(&fx);
+	assert_int_equal(fx_run(&fx, verify_main, "verify", NULL), 0);
+	assert_non_null(strstr(fx.out, ": clean: 1 segments, "));
+	const char *seg = fx_segment(&fx);
+	long size = fx_file_size(seg);
+	fx_flip_byte(seg, size / 2);
+
+	assert_int_equal(fx_run(&fx, opensnoop_main, "opensnoop", NULL), 0);
+	int lines = count_lines(fx.out);
+	/* header + the opens outside the damaged chunk */
+	assert_true(lines > 200 && lines < 301);
+	assert_non_null(strstr(fx.out, "/f/000\n"));
+	assert_non_null(strstr(fx.out, "/f/299\n"));
+	assert_non_null(strstr(fx.err, "tracetape: warning: damaged tape: "));
+	assert_non_null(strstr(fx.err, seg));
+
+	assert_int_equal(fx_run(&fx, verify_main, "verify", NULL), 1);
+	assert_non_null(strstr(fx.out, "DAMAGE "));
+	assert_non_null(strstr(fx.out, ": damaged: 1 segments, "));
+	assert_int_equal(fx_run(&fx, verify_main, "verify", "--json", NULL), 1);
+	assert_non_null(strstr(fx.out, "{\"type\":\"damage\",\"segment\":"));
+	assert_non_null(strstr(fx.out, "\"status\":\"damaged\""));
+
+	/* Unreadable: the segment header itself destroyed. */
+	for (long off = 0; off < 64; off++)
+		fx_flip_byte(seg, off);
+	int rc = fx_run(&fx, verify_main, "verify", NULL);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(fx.out, ": unreadable: 1 segments, 0 records"));
+	/* an analysis says there is nothing to replay and exits 2 */
+	rc = fx_run(&fx, opensnoop_main, "opensnoop", NULL);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(fx.err, "no readable records: "));
+	assert_non_null(strstr(fx.err, seg));
+	fx_cleanup(&fx);
+}
+
+static void test_partial_segment(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	write_many(&fx);
+	const char *seg = fx_segment(&fx);
+	long size = fx_file_size(seg);
+	char partial[400], cmd[900];
+	snprintf(partial, sizeof(partial), "%s/cut.tt.partial", fx.dir);
+	snprintf(cmd, sizeof(cmd), "head -c %ld '%s' > '%s'", size * 2 / 3, seg,
+		 partial);
+	assert_int_equal(system(cmd), 0);
+	int rc = fx_run_on(&fx, opensnoop_main, "opensnoop", partial, NULL);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(fx.out, "/f/000\n"));
+	assert_null(strstr(fx.out, "/f/299\n"));
+	rc = fx_run_on(&fx, verify_main, "verify", partial, NULL);
+	assert_true(rc == 0 || rc == 1);
+	assert_non_null(strstr(fx.out, "partial"));
+	fx_cleanup(&fx);
+}
+
+static void test_info(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	write_many(&fx);
+	assert_int_equal(fx_run(&fx, info_main, "info", NULL), 0);
+	const char *want[] = {
+		"host        web1\n",
+		"kernel      6.18.0 x86_64, 2 CPUs\n",
+		"timezone    Europe/Paris\n",
+		"recorder    tracetape-record 0.1.0\n",
+		"command     tracetape-record -o t\n",
+		"options     version=0.1.0 events=all\n",
+		"start       2026-11-25T07:00:00.000000000+01:00\n",
+		"probes      1\n  sys_exit_openat  tracepoint  attached\n",
+		"events      300 (and ",
+		"  open       300\n",
+		"lost        12 events",
+		"  CPU 0     1 lost in 1 loss records, between "
+		"2026-11-25T07:00:01.900000000+01:00 and "
+		"2026-11-25T07:00:02.000000000+01:00\n",
+		"  CPU 1     11 lost in 2 loss records, between "
+		"2026-11-25T07:00:00.900000000+01:00 and "
+		"2026-11-25T07:00:02.000000000+01:00\n",
+		"damage      none found\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!strstr(fx.out, want[i]))
+			fprintf(stderr, "missing: %s\nin:\n%s", want[i],
+				fx.out);
+		assert_non_null(strstr(fx.out, want[i]));
+	}
+	assert_string_equal(fx.err, "");
+	assert_int_equal(fx_run(&fx, info_main, "info", "--json", NULL), 0);
+	assert_int_equal(count_lines(fx.out), 1);
+	assert_non_null(strstr(fx.out, "\"host\":{\"hostname\":\"web1\","));
+	assert_non_null(strstr(fx.out, "\"probes\":[{\"name\":\"sys_exit_"
+				       "openat\",\"mechanism\":\"tracepoint\","
+				       "\"attached\":\"1\"}]"));
+	assert_non_null(strstr(fx.out, "\"lost\":12,\"lost_per_cpu\":[{"
+				       "\"cpu\":0,\"count\":1,\"records\":1"));
+	assert_non_null(strstr(fx.out, "\"open\":300,"));
+	fx_cleanup(&fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resolve_path),
+		cmocka_unit_test(test_parse_when),
+		cmocka_unit_test(test_clock_anchors),
+		cmocka_unit_test(test_no_anchor),
+		cmocka_unit_test(test_process_table),
+		cmocka_unit_test(test_process_table_bounded),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_damage_and_verify),
+		cmocka_unit_test(test_partial_segment),
+		cmocka_unit_test(test_info),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
