@@ -593,32 +593,21 @@ static void side_free(struct diff_side *s)
 }
 
 /*
- * Summarise one tape through the driver.  The driver's own loss and
- * damage warnings are not wanted here (the report says which tape they
- * concern), so its stderr goes to a buffer; only real errors from it
- * are passed on.
+ * Summarise one tape through the driver.  Its own loss and damage
+ * warnings are turned off: the report names the tape they concern.
  */
 static int summarise(struct diff_side *s, const struct replay_common *c,
 		     const struct replay_env *env)
 {
 	struct replay_common one = *c;
-	struct replay_ops ops = {
-		.on_record = on_record, .finish = finish, .ctx = s};
-	char *errbuf = NULL;
-	size_t errlen = 0;
-	FILE *err = open_memstream(&errbuf, &errlen);
-	struct replay_env quiet = {env->out, err ? err : env->err, env->prog};
-	int rc;
+	struct replay_ops ops = {.on_record = on_record,
+				 .finish = finish,
+				 .ctx = s,
+				 .flags = REPLAY_F_NO_WARNINGS};
 
 	one.tape = s->path;
 	one.json = false;
-	rc = replay_run(&one, &ops, &quiet);
-	if (err)
-		fclose(err);
-	if (rc != REPLAY_EXIT_OK && errbuf)
-		fputs(errbuf, env->err);
-	free(errbuf);
-	return rc;
+	return replay_run(&one, &ops, env);
 }
 
 /* ------------------------------------------------------------------ */

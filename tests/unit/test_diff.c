@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "diff_map.h"
 #include "diff_norm.h"
 #include "test_analyses.h"
 
@@ -379,6 +380,79 @@ static void test_normalizer_rules(void **state)
 	assert_string_equal(small, "/proc/#");
 }
 
+/*
+ * The map under churn: insert, remove and re-insert keys in a pseudo-
+ * random order and check every key against a plain array after each
+ * round (removal shifts probe runs back, the subtle part).
+ */
+static void test_strmap_churn(void **state)
+{
+	enum { N = 5000 };
+	static bool present[N];
+	struct strmap *m = strmap_new(sizeof(uint64_t));
+	uint64_t x = 12345;
+	size_t count = 0;
+	(void)state;
+	assert_non_null(m);
+	memset(present, 0, sizeof(present));
+	for (int round = 0; round < 20; round++) {
+		for (int k = 0; k < N; k++) {
+			char key[32];
+			int i, len;
+			bool created;
+
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			i = (int)((x >> 33) % N);
+			len = snprintf(key, sizeof(key), "key-%d", i);
+			if (present[i] && (x & 1)) {
+				assert_true(strmap_remove(m, key, (size_t)len));
+				present[i] = false;
+				count--;
+			} else if (!present[i]) {
+				uint64_t *v = strmap_get(m, key, (size_t)len,
+							 &created);
+				assert_non_null(v);
+				assert_true(created);
+				assert_int_equal(*v, 0);
+				*v = (uint64_t)i;
+				present[i] = true;
+				count++;
+			}
+		}
+		assert_int_equal(strmap_count(m), count);
+		for (int i = 0; i < N; i++) {
+			char key[32];
+			int len = snprintf(key, sizeof(key), "key-%d", i);
+			uint64_t *v = strmap_find(m, key, (size_t)len);
+
+			if (present[i]) {
+				assert_non_null(v);
+				assert_int_equal(*v, (uint64_t)i);
+			} else {
+				assert_null(v);
+				assert_false(
+					strmap_remove(m, key, (size_t)len));
+			}
+		}
+	}
+	struct strmap_entry *e = strmap_entries(m);
+	size_t seen = 0;
+	for (size_t i = 0; e && i < count; i++) {
+		int k = atoi(e[i].key + 4);
+		assert_true(present[k]);
+		assert_int_equal(*(uint64_t *)e[i].value, (uint64_t)k);
+		assert_int_equal(e[i].key[e[i].len], '\0');
+		seen++;
+	}
+	assert_int_equal(seen, count);
+	free(e);
+	/* binary keys with NUL bytes inside are distinct by length */
+	assert_non_null(strmap_get(m, "a\0b", 3, NULL));
+	assert_null(strmap_find(m, "a\0b\0", 4));
+	assert_null(strmap_find(m, "a", 1));
+	strmap_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_trouble),
 		cmocka_unit_test(test_normalizer_rules),
+		cmocka_unit_test(test_strmap_churn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
