@@ -155,6 +155,16 @@ static void pb_pop(struct pathbuf *pb, size_t root_len)
 	pb->len = keep < root_len ? root_len : keep;
 }
 
+/* A relative path that is only ".." components so far ("..", "../..")? */
+static bool ends_with_dotdot(const struct pathbuf *pb)
+{
+	size_t n = pb->len;
+	if (n < 2 || n > pb->size)
+		return false;
+	return pb->out[n - 1] == '.' && pb->out[n - 2] == '.' &&
+	       (n == 2 || pb->out[n - 3] == '/');
+}
+
 /* Add one component, applying "." and "..". */
 static void pb_component(struct pathbuf *pb, const char *c, size_t n,
 			 size_t root_len)
@@ -162,10 +172,12 @@ static void pb_component(struct pathbuf *pb, const char *c, size_t n,
 	if (n == 0 || (n == 1 && c[0] == '.'))
 		return;
 	if (n == 2 && c[0] == '.' && c[1] == '.') {
-		if (pb->len > root_len)
+		if (root_len == 0 && ends_with_dotdot(pb))
+			pb_put(pb, "/..", 3); /* "../.." stays */
+		else if (pb->len > root_len)
 			pb_pop(pb, root_len);
 		else if (root_len == 0)
-			pb_put(pb, pb->len ? "/.." : "..", pb->len ? 3 : 2);
+			pb_put(pb, "..", 2);
 		return;
 	}
 	if (pb->len > root_len || (root_len == 0 && pb->len > 0))
@@ -173,17 +185,24 @@ static void pb_component(struct pathbuf *pb, const char *c, size_t n,
 	pb_put(pb, c, n);
 }
 
-/* Add every component of slash-separated S. */
+/* Add every component of slash-separated S (N bytes). */
+static void pb_components_n(struct pathbuf *pb, const char *s, size_t n,
+			    size_t root_len)
+{
+	const char *end = s + n;
+	while (s < end) {
+		const char *slash = memchr(s, '/', (size_t)(end - s));
+		size_t k = slash ? (size_t)(slash - s) : (size_t)(end - s);
+		pb_component(pb, s, k, root_len);
+		s += k;
+		if (s < end)
+			s++; /* the slash */
+	}
+}
+
 static void pb_components(struct pathbuf *pb, const char *s, size_t root_len)
 {
-	while (*s) {
-		const char *slash = strchr(s, '/');
-		size_t n = slash ? (size_t)(slash - s) : strlen(s);
-		pb_component(pb, s, n, root_len);
-		s += n;
-		if (*s == '/')
-			s++;
-	}
+	pb_components_n(pb, s, strlen(s), root_len);
 }
 
 /* Add DIR's leaf-first components, root end first. */
@@ -197,9 +216,9 @@ static void pb_dir(struct pathbuf *pb, const char *dir, size_t dir_len)
 		size_t start = end;
 		while (start > 0 && dir[start - 1] != '\0')
 			start--;
-		/* A component is a name, never a path: slashes are kept
-		 * as-is inside it but "." and ".." still apply. */
-		pb_component(pb, dir + start, end - start, 1);
+		/* A name has no slash, but a mount root may read as "/":
+		 * split on slashes so that never doubles one. */
+		pb_components_n(pb, dir + start, end - start, 1);
 		end = start;
 		while (end > 0 && dir[end - 1] == '\0')
 			end--;

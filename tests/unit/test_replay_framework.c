@@ -46,6 +46,9 @@ static void test_resolve_path(void **state)
 	check_resolve(NULL, "/", "/");
 	check_resolve(NULL, "rel/./x", "rel/x");
 	check_resolve(NULL, "../x", "../x");
+	check_resolve(NULL, "../../x/../y", "../../y");
+	check_resolve(NULL, "a/../../b", "../b");
+	check_resolve(NULL, "a/..", ".");
 	check_resolve(NULL, ".", ".");
 	/* truncation: the length needed is still returned */
 	char small[8];
@@ -61,6 +64,11 @@ static void test_resolve_path(void **state)
 	assert_string_equal(out, "/a/b");
 	replay_dir_path("\0", 1, out, sizeof(out));
 	assert_string_equal(out, "/");
+	/* a mount root read as "/" among the components */
+	replay_dir_path("b\0/\0a\0", 6, out, sizeof(out));
+	assert_string_equal(out, "/a/b");
+	replay_resolve_path("..\0b\0a\0", 7, "x", out, sizeof(out));
+	assert_string_equal(out, "/a/x");
 }
 
 /* ---- --since / --until ------------------------------------------- */
