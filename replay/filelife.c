@@ -279,38 +279,63 @@ static int move_children(struct filelife *fl, struct replay *rp,
 	return err;
 }
 
+/* RENAME_EXCHANGE: the two paths swap whatever is pending at them. */
+static int swap_pending(struct filelife *fl, struct replay *rp, const char *a,
+			size_t a_len, const char *b, size_t b_len)
+{
+	struct fl_pending *pa = strmap_find(fl->pending, a, a_len);
+	struct fl_pending *pb = strmap_find(fl->pending, b, b_len);
+	struct fl_pending tmp;
+
+	if (pa && pb) {
+		tmp = *pa;
+		*pa = *pb;
+		*pb = tmp;
+		return 0;
+	}
+	if (pa)
+		return move_pending(fl, rp, a, a_len, b, b_len);
+	if (pb)
+		return move_pending(fl, rp, b, b_len, a, a_len);
+	return 0;
+}
+
+/* A rename over a pending file ends that file's life. */
+static void replaced(struct filelife *fl, struct replay *rp,
+		     const struct tape_record *rec,
+		     const struct replay_file_op *op, const char *to,
+		     size_t to_len)
+{
+	struct fl_pending *over = strmap_find(fl->pending, to, to_len);
+	struct fl_pending copy;
+	struct fl_row r = {.status = FL_REPLACED,
+			   .ts = rec->ts,
+			   .task = &op->f.task,
+			   .created = &copy,
+			   .path = to};
+
+	if (!over)
+		return;
+	copy = *over;
+	strmap_remove(fl->pending, to, to_len);
+	if (fl->o.all)
+		print_row(fl, rp, &r);
+}
+
 static int on_rename(struct filelife *fl, struct replay *rp,
 		     const struct tape_record *rec,
 		     const struct replay_file_op *op)
 {
-	char from[FL_PATH_MAX], to[FL_PATH_MAX], tmp[] = "\0rename-swap";
+	char from[FL_PATH_MAX], to[FL_PATH_MAX];
 	size_t from_len, to_len;
-	struct fl_pending *over;
 
 	if (op->f.ret != 0)
 		return 0;
 	from_len = resolve(op->dir, op->dir_len, op->path, from);
 	to_len = resolve(op->dir2, op->dir2_len, op->path2, to);
-	if (op->f.flags & FL_RENAME_EXCHANGE) {
-		if (move_pending(fl, rp, to, to_len, tmp, sizeof(tmp)) ||
-		    move_pending(fl, rp, from, from_len, to, to_len) ||
-		    move_pending(fl, rp, tmp, sizeof(tmp), from, from_len))
-			return REPLAY_EXIT_TROUBLE;
-		return 0;
-	}
-	over = strmap_find(fl->pending, to, to_len);
-	if (over) {
-		struct fl_pending copy = *over;
-		struct fl_row r = {.status = FL_REPLACED,
-				   .ts = rec->ts,
-				   .task = &op->f.task,
-				   .created = &copy,
-				   .path = to};
-
-		strmap_remove(fl->pending, to, to_len);
-		if (fl->o.all)
-			print_row(fl, rp, &r);
-	}
+	if (op->f.flags & FL_RENAME_EXCHANGE)
+		return swap_pending(fl, rp, from, from_len, to, to_len);
+	replaced(fl, rp, rec, op, to, to_len);
 	if (strmap_find(fl->pending, from, from_len))
 		return move_pending(fl, rp, from, from_len, to, to_len);
 	return move_children(fl, rp, from, from_len, to, to_len);

@@ -122,6 +122,35 @@ static void test_json(void **state)
 	run_golden("filelife_json.txt", "--json", "--all", NULL);
 }
 
+/*
+ * renameat2(RENAME_EXCHANGE): x1 (created at 0.1 s) and x2 (0.2 s) swap;
+ * deleting x1 at 1.0 s deletes the file created as x2 (age 0.80).  Then
+ * y (0.3 s) is exchanged with z, which the tape never saw created:
+ * deleting z at 2.0 s ends y's life (1.70); deleting y finds nothing.
+ */
+static void test_rename_exchange(void **state)
+{
+	struct fixture fx;
+	struct tt_task t = fx_task(70, 70, 0, "swapper");
+	(void)state;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_open_ino(&fx, T0 + 100 * MS, t, 3, 1, true, "/d/x1", NULL);
+	fx_open_ino(&fx, T0 + 200 * MS, t, 4, 2, true, "/d/x2", NULL);
+	fx_open_ino(&fx, T0 + 300 * MS, t, 5, 3, true, "/d/y", NULL);
+	fx_rename(&fx, T0 + 500 * MS, t, 0, 2, "/d/x1", NULL, "/d/x2", NULL);
+	fx_rename(&fx, T0 + 600 * MS, t, 0, 2, "/d/y", NULL, "/d/z", NULL);
+	fx_unlink(&fx, T0 + 1000 * MS, t, 0, TT_SYS_UNLINK, 0, "/d/x1", NULL);
+	fx_unlink(&fx, T0 + 2000 * MS, t, 0, TT_SYS_UNLINK, 0, "/d/z", NULL);
+	fx_unlink(&fx, T0 + 2100 * MS, t, 0, TT_SYS_UNLINK, 0, "/d/y", NULL);
+	fx_close(&fx);
+	assert_int_equal(
+		fx_run(&fx, filelife_main, "filelife", "-F", "--all", NULL), 0);
+	assert_string_equal(fx.err, "");
+	assert_true(golden_match("filelife_exchange.txt", fx.out));
+	fx_cleanup(&fx);
+}
+
 static void test_loss_and_bad_args(void **state)
 {
 	struct fixture fx;
@@ -155,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_pid_filter_is_creator),
 		cmocka_unit_test(test_utc_and_window),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_rename_exchange),
 		cmocka_unit_test(test_loss_and_bad_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
