@@ -98,6 +98,14 @@ struct key {
 	size_t len;
 };
 
+/* An empty key (the buffer is left as it is: zeroing 8 KiB per event
+ * would cost more than the rest of the key's work). */
+static void key_reset(struct key *k)
+{
+	k->len = 0;
+	k->buf[0] = '\0';
+}
+
 static void key_add(struct key *k, const char *s, size_t len)
 {
 	if (k->len && k->len < sizeof(k->buf))
@@ -236,18 +244,19 @@ static void take_open(struct diff_side *s, const struct replay_file_op *op,
 		      const char *path)
 {
 	char comm[TT_COMM_LEN + 1], ebuf[32];
-	struct key k = {.len = 0};
+	struct key k;
 	bool ok = op->f.ret >= 0;
 
 	task_comm(&op->f.task, comm);
 	if (ok)
 		remember_inode(s, op->f.dev, op->f.ino, path);
+	key_reset(&k);
 	key_str(&k, comm);
 	key_name(&k, s->o, path);
 	key_str(&k, ok ? "ok" : errno_name(op->f.ret, ebuf, sizeof(ebuf)));
 	count_key(s, SEC_OPENS, &k);
 	if (ok && (op->f.fmode & TT_FMODE_CREATED)) {
-		k.len = 0;
+		key_reset(&k);
 		key_str(&k, "created");
 		key_str(&k, comm);
 		key_name(&k, s->o, path);
@@ -260,9 +269,10 @@ static void take_life(struct diff_side *s, const char *event,
 		      const char *path2)
 {
 	char comm[TT_COMM_LEN + 1], both[2 * DIFF_PATH_MAX + 8];
-	struct key k = {.len = 0};
+	struct key k;
 
 	task_comm(t, comm);
+	key_reset(&k);
 	key_str(&k, event);
 	key_str(&k, comm);
 	if (path2) {
@@ -303,6 +313,20 @@ static void take_file_op(struct diff_side *s, const struct tape_record *rec)
 	take_life(s, "renamed", &op.f.task, path, path2);
 }
 
+/* PREFIX then NAME into OUT (SIZE bytes), cut to fit. */
+static void join2(char *out, size_t size, const char *prefix, const char *name)
+{
+	size_t a = strlen(prefix), b = strlen(name);
+
+	if (a > size - 1)
+		a = size - 1;
+	if (b > size - 1 - a)
+		b = size - 1 - a;
+	memcpy(out, prefix, a);
+	memcpy(out + a, name, b);
+	out[a + b] = '\0';
+}
+
 /* The file of a read/write record: its path when an open named it. */
 static void rw_file(struct diff_side *s, const struct replay_rw *rw, char *out,
 		    size_t size)
@@ -312,27 +336,27 @@ static void rw_file(struct diff_side *s, const struct replay_rw *rw, char *out,
 	uint16_t mode = rw->f.i_mode;
 
 	if (S_ISSOCK(mode))
-		snprintf(out, size, "socket:%s", rw->name);
+		join2(out, size, "socket:", rw->name);
 	else if (S_ISFIFO(mode))
-		snprintf(out, size, "pipe:%s", rw->name);
+		join2(out, size, "pipe:", rw->name);
 	else if (known)
-		snprintf(out, size, "%s", *known);
+		join2(out, size, "", *known);
 	else
-		snprintf(out, size, "%s%s",
-			 S_ISREG(mode) ? "" : "other:", rw->name);
+		join2(out, size, S_ISREG(mode) ? "" : "other:", rw->name);
 }
 
 static void take_rw(struct diff_side *s, const struct tape_record *rec)
 {
 	struct replay_rw rw;
 	char comm[TT_COMM_LEN + 1], file[DIFF_PATH_MAX + 16];
-	struct key k = {.len = 0};
+	struct key k;
 	struct diff_val *v;
 
 	if (replay_decode_rw(rec, &rw) < 0 || !in_scope(s, &rw.f.task))
 		return;
 	task_comm(&rw.f.task, comm);
 	rw_file(s, &rw, file, sizeof(file));
+	key_reset(&k);
 	key_str(&k, comm);
 	key_name(&k, s->o, file);
 	v = side_val(s, SEC_FILES, &k);
@@ -366,8 +390,9 @@ static void join_args(const struct replay_exec *ex, char *out, size_t size)
 static void count_exec(struct diff_side *s, const char *argv,
 		       const char *outcome)
 {
-	struct key k = {.len = 0};
+	struct key k;
 
+	key_reset(&k);
 	key_str(&k, argv);
 	key_str(&k, outcome);
 	count_key(s, SEC_EXEC, &k);
@@ -455,10 +480,11 @@ static void take_fork(struct diff_side *s, const struct tape_record *rec)
 static void take_readline(struct diff_side *s, const struct tape_record *rec)
 {
 	struct replay_readline rl;
-	struct key k = {.len = 0};
+	struct key k;
 
 	if (replay_decode_readline(rec, &rl) < 0 || !in_scope(s, &rl.f.task))
 		return;
+	key_reset(&k);
 	key_name(&k, s->o, rl.line);
 	count_key(s, SEC_COMMANDS, &k);
 }
@@ -603,7 +629,8 @@ static int summarise(struct diff_side *s, const struct replay_common *c,
 	struct replay_ops ops = {.on_record = on_record,
 				 .finish = finish,
 				 .ctx = s,
-				 .flags = REPLAY_F_NO_WARNINGS};
+				 .flags = REPLAY_F_NO_WARNINGS |
+					  REPLAY_F_NO_PROCS};
 
 	one.tape = s->path;
 	one.json = false;

@@ -28,20 +28,30 @@ struct strmap {
 	size_t value_size; /* rounded up to max_align_t */
 };
 
-/* FNV-1a, then a final mix so that the low bits used as index vary. */
+/* 64-bit mix (from splitmix64's finaliser). */
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+/* Eight bytes at a time: keys are paths, mostly tens of bytes long. */
 static uint64_t hash_bytes(const void *key, size_t len)
 {
 	const unsigned char *p = key;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
 	}
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 32;
-	return h;
+	w = 0;
+	memcpy(&w, p, len);
+	return mix(h ^ w);
 }
 
 static char *node_key(const struct strmap *m, struct strmap_node *n)
