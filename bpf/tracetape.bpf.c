@@ -60,6 +60,10 @@ struct scratch {
 	 * checks the step once instead of once per possible offset. */
 	struct dir_walk walk;
 	__u64 emitted; /* records this CPU emitted: paces ring queries */
+	/* the last answer of the traced-set lookup on this CPU */
+	__u64 cached_gen;
+	__u32 cached_tgid;
+	__u32 cached_traced;
 };
 
 /* One scratch buffer per CPU, indexed by CPU number (a per-CPU array
@@ -103,6 +107,13 @@ extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
 #define KCAST(type, p)                                                         \
 	((struct type *)bpf_rdonly_cast((void *)(p),                           \
 					bpf_core_type_id_kernel(struct type)))
+
+/*
+ * Bumped whenever the traced set changes (by BPF here and by the recorder
+ * through the skeleton's bss): a per-CPU cached lookup is valid only for
+ * the generation it was made in.
+ */
+__u64 traced_gen = 1;
 
 /* Set by the recorder before load: the verifier prunes what is off. */
 const volatile __u32 self_tgid = 0;
@@ -190,6 +201,29 @@ static __always_inline bool comm_matches(void)
 	return true;
 }
 
+/*
+ * Is TGID in the traced set?  A hash lookup per system call is a good
+ * part of the hot path, so the last answer is kept per CPU: a busy
+ * process asks again and again on the same CPU.
+ */
+static __always_inline bool is_traced(__u32 tgid)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
+	__u64 gen = traced_gen;
+	bool found;
+
+	if (s && s->cached_tgid == tgid && s->cached_gen == gen)
+		return s->cached_traced;
+	found = bpf_map_lookup_elem(&traced, &tgid) != NULL;
+	if (s) {
+		s->cached_tgid = tgid;
+		s->cached_gen = gen;
+		s->cached_traced = found;
+	}
+	return found;
+}
+
 /* Does the current task pass the filters?  Cheapest checks first. */
 static __always_inline bool wanted(void)
 {
@@ -199,7 +233,7 @@ static __always_inline bool wanted(void)
 		return false;
 	if (filter_uid && (__u32)bpf_get_current_uid_gid() != target_uid)
 		return false;
-	if (filter_pids && !bpf_map_lookup_elem(&traced, &tgid))
+	if (filter_pids && !is_traced(tgid))
 		return false;
 	if (filter_comm && !comm_matches())
 		return false;
@@ -856,6 +890,7 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 		__u8 one = 1;
 
 		bpf_map_update_elem(&traced, &child_pid, &one, BPF_ANY);
+		__sync_fetch_and_add(&traced_gen, 1);
 	}
 	buf = scratch_buf();
 	if (!buf)
@@ -881,8 +916,8 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 		return 0; /* a thread, not the process */
 	if (!wanted())
 		return 0;
-	if (filter_pids)
-		bpf_map_delete_elem(&traced, &tgid);
+	if (filter_pids && bpf_map_delete_elem(&traced, &tgid) == 0)
+		__sync_fetch_and_add(&traced_gen, 1);
 	buf = scratch_buf();
 	if (!buf)
 		return 0;

@@ -336,9 +336,12 @@ int probes_trace_pid(struct probes *p, pid_t pid)
 {
 	__u32 key = pid;
 	__u8 one = 1;
+	int err = bpf_map_update_elem(bpf_map__fd(p->skel->maps.traced), &key,
+				      &one, BPF_ANY);
 
-	return bpf_map_update_elem(bpf_map__fd(p->skel->maps.traced), &key,
-				   &one, BPF_ANY);
+	/* invalidate the per-CPU cached answers of the BPF side */
+	__atomic_fetch_add(&p->skel->data->traced_gen, 1, __ATOMIC_SEQ_CST);
+	return err;
 }
 
 int probes_ring_fd(const struct probes *p)

@@ -1,31 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Overhead of tracetape-record (all probes) on the open+read+close loop:
-# untraced (A) and recorded (B) runs interleaved, medians and their ratio,
-# and the events the recorder lost.
+# untraced (A) and recorded (B) runs interleaved, medians of wall-clock and
+# CPU-time ns per iteration, their ratios, and the events lost.
 #
-# usage: tests/e2e/perf.sh BUILD_DIR [ROUNDS] [ITERATIONS]   (as root)
+# usage: tests/e2e/perf.sh BUILD_DIR [ROUNDS] [ITERATIONS] [RECORDER OPTS]
+#   (as root).  RECORDER OPTS default to "-- " mode: the loop is the
+#   recorder's COMMAND; pass e.g. "-e open" to measure one group.
 set -eu
 BUILD=${1:-build}
-ROUNDS=${2:-7}
+ROUNDS=${2:-9}
 ITER=${3:-300000}
+shift $(($# < 3 ? $# : 3))
 [ "$(id -u)" -eq 0 ] || { echo "perf.sh: needs root" >&2; exit 1; }
 TMP=$(mktemp -d /tmp/tracetape-perf.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 echo "tracetape perf loop" >"$TMP/small.txt"
 LOOP="$BUILD/tests/loop"
 "$LOOP" "$TMP/small.txt" 50000 >/dev/null # warm up
-a=() b=() lost=0
+aw=() ac=() bw=() bc=() lost=0 bytes=0 events=0
 for r in $(seq "$ROUNDS"); do
-	a+=("$("$LOOP" "$TMP/small.txt" "$ITER")")
-	"$BUILD/tracetape-record" -q -o "$TMP/tape$r" \
+	read -r w c < <("$LOOP" "$TMP/small.txt" "$ITER")
+	aw+=("$w") ac+=("$c")
+	"$BUILD/tracetape-record" -q -o "$TMP/tape$r" "$@" \
 		-- "$LOOP" "$TMP/small.txt" "$ITER" >"$TMP/b.out" 2>"$TMP/b.err"
-	b+=("$(cat "$TMP/b.out")")
-	l=$(grep -o '[0-9]* events lost' "$TMP/b.err" | cut -d' ' -f1 || true)
-	lost=$((lost + ${l:-0}))
-	echo "round $r: untraced ${a[-1]} ns/iter, recorded ${b[-1]} ns/iter, tape $(du -sk "$TMP/tape$r" | cut -f1) KiB"
+	read -r w c <"$TMP/b.out"
+	bw+=("$w") bc+=("$c")
+	l=$("$BUILD/tracetape" dump --json "$TMP/tape$r" |
+		python3 -c 'import json,sys; print(sum(json.loads(l).get("count",0) for l in sys.stdin if "\"loss\"" in l))')
+	lost=$((lost + l))
+	echo "round $r: untraced ${aw[-1]} wall ${ac[-1]} cpu ns/iter; recorded ${bw[-1]} wall ${bc[-1]} cpu; lost $l; tape $(du -sk "$TMP/tape$r" | cut -f1) KiB"
+	rm -rf "$TMP/tape$r"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-ma=$(median "${a[@]}")
-mb=$(median "${b[@]}")
-echo "median untraced $ma ns/iter, recorded $mb ns/iter, ratio $(awk -v a="$ma" -v b="$mb" 'BEGIN{printf "%.3f", b/a}'), lost $lost"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b/a}'; }
+maw=$(median "${aw[@]}") mac=$(median "${ac[@]}")
+mbw=$(median "${bw[@]}") mbc=$(median "${bc[@]}")
+echo "median wall: untraced $maw, recorded $mbw ns/iter, ratio $(ratio "$maw" "$mbw")"
+echo "median cpu:  untraced $mac, recorded $mbc ns/iter, ratio $(ratio "$mac" "$mbc")"
+echo "lost events in all rounds: $lost"
