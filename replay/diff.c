@@ -461,16 +461,16 @@ static void take_exit(struct diff_side *s, const struct tape_record *rec)
 	proc_forget(s, x.task.pid);
 }
 
+/* --tree: a child of a process in scope is in scope. */
 static void take_fork(struct diff_side *s, const struct tape_record *rec)
 {
 	struct tt_fork f;
-	struct diff_proc *parent, *child;
+	struct diff_proc *child;
 
 	if (!s->o->tree)
 		return;
 	tape_rec_fixed(rec, &f, sizeof(f));
-	parent = strmap_find(s->procs, &f.task.pid, sizeof(f.task.pid));
-	if (!parent || !parent->in_scope)
+	if (!in_scope(s, &f.task))
 		return;
 	child = proc_get(s, f.child_pid);
 	if (child)
