@@ -319,6 +319,12 @@ static void test_window(void **state)
 	/* only the first 150 ms of each: the typed line and systemctl */
 	assert_int_equal(run_diff(&p, "--until", "+150ms", NULL), 0);
 	assert_true(golden_match("diff_window.txt", p.a.out));
+	/* from 399 ms on: only the extra typed line differs */
+	assert_int_equal(run_diff(&p, "--since", "+399ms", NULL), 1);
+	assert_non_null(strstr(p.a.out, "\n1 difference: opens 0, files 0, "
+					"life 0, exec 0, commands 1\n"));
+	assert_non_null(strstr(p.a.out, "+       0 -> 1        (+1)      "
+					"journalctl -u app\n"));
 	free_pair(&p);
 }
 
