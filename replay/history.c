@@ -31,9 +31,10 @@
 struct hist_exec {
 	uint64_t ts;
 	uint32_t pid, depth;
-	int64_t ret;	/* 0, or -errno of a failed exec */
-	char *argv;	/* shell-quoted, joined with spaces */
-	bool truncated; /* the recorder cut argv */
+	int64_t ret; /* 0, or -errno of a failed exec */
+	char *args;  /* argv, NUL-separated (at most HIST_ARGV_MAX) */
+	size_t args_len;
+	bool truncated; /* the recorder (or we) cut argv */
 	bool exited;	/* exit_code is known */
 	bool replaced;	/* the same process exec'd again later */
 	int32_t exit_code;
@@ -117,47 +118,77 @@ static bool shell_safe(const char *s)
 	return true;
 }
 
-/* Append S to OUT (at *len, SIZE bytes), quoted as a shell word if needed. */
+/* Append C to OUT (at *len, SIZE bytes), keeping room for the NUL. */
+static void put_char(char *out, size_t size, size_t *len, char c)
+{
+	if (*len + 1 < size)
+		out[(*len)++] = c;
+}
+
+/*
+ * Append S quoted as a shell word, if it needs quoting: in double
+ * quotes when that needs no backslash (it's -> "it's"), else in single
+ * quotes with '\'' for a quote.
+ */
 static void append_word(char *out, size_t size, size_t *len, const char *s)
 {
 	bool quote = !shell_safe(s);
+	bool dq = quote && strchr(s, '\'') && !strpbrk(s, "\"$`\\!");
+	char q = dq ? '"' : '\'';
 
-#define PUT(c)                                                                 \
-	do {                                                                   \
-		if (*len + 1 < size)                                           \
-			out[(*len)++] = (c);                                   \
-	} while (0)
 	if (*len)
-		PUT(' ');
+		put_char(out, size, len, ' ');
 	if (quote)
-		PUT('\'');
+		put_char(out, size, len, q);
 	for (; *s; s++) {
-		if (quote && *s == '\'') {
-			PUT('\'');
-			PUT('\\');
-			PUT('\'');
+		if (quote && !dq && *s == '\'') {
+			put_char(out, size, len, '\'');
+			put_char(out, size, len, '\\');
+			put_char(out, size, len, '\'');
 		}
-		PUT(*s);
+		put_char(out, size, len, *s);
 	}
 	if (quote)
-		PUT('\'');
-#undef PUT
+		put_char(out, size, len, q);
 	out[*len] = '\0';
 }
 
-/* argv of an exec as one line, or the filename when argv is absent. */
-static char *join_argv(const struct replay_exec *ex)
+/* An exec's argv as one shell-quoted line. */
+static void quote_argv(const struct hist_exec *e, char *out, size_t size)
 {
-	char buf[HIST_ARGV_MAX];
 	size_t len = 0, pos = 0;
 	const char *a;
 
-	buf[0] = '\0';
-	while ((a = replay_next_string(ex->args, ex->args_len, &pos)) != NULL)
-		append_word(buf, sizeof(buf), &len, a);
-	if (!len)
-		append_word(buf, sizeof(buf), &len, ex->filename);
-	return strdup(buf);
+	out[0] = '\0';
+	while ((a = replay_next_string(e->args, e->args_len, &pos)) != NULL)
+		append_word(out, size, &len, a);
+}
+
+/*
+ * Keep a copy of EX's argv (the filename when argv is absent), cut at a
+ * string boundary to HIST_ARGV_MAX bytes.  Returns -1 when out of memory.
+ */
+static int keep_argv(struct hist_exec *e, const struct replay_exec *ex)
+{
+	const char *src = ex->args;
+	size_t len = ex->args_len;
+
+	if (!len || !src) {
+		src = ex->filename;
+		len = strlen(src) + 1;
+	}
+	if (len > HIST_ARGV_MAX) {
+		len = HIST_ARGV_MAX;
+		while (len && src[len - 1] != '\0')
+			len--;
+		e->truncated = true;
+	}
+	e->args = malloc(len ? len : 1);
+	if (!e->args)
+		return -1;
+	memcpy(e->args, src, len);
+	e->args_len = len;
+	return 0;
 }
 
 /* "exit 1", "killed by SIGKILL (core dumped)" from a wait(2) status. */
@@ -292,6 +323,7 @@ static int add_exec(struct history *h, struct hist_owner *o,
 {
 	struct hist_cmd *c = cmd_of(h, o);
 	struct hist_exec *e;
+	int err;
 
 	if (grow((void **)&c->execs, &c->cap, c->nexecs + 1,
 		 sizeof(*c->execs)) < 0)
@@ -303,11 +335,11 @@ static int add_exec(struct history *h, struct hist_owner *o,
 	e->pid = ex->f.task.pid;
 	e->depth = o->depth;
 	e->ret = ex->f.ret;
-	e->truncated = (ex->f.flags & TT_EXEC_TRUNCATED) != 0;
-	e->argv = join_argv(ex);
+	err = keep_argv(e, ex);
+	e->truncated |= (ex->f.flags & TT_EXEC_TRUNCATED) != 0;
 	if (ex->f.ret == 0)
 		o->last_exec = (uint32_t)c->nexecs;
-	return e->argv ? 0 : -1;
+	return err;
 }
 
 static int on_exec(struct history *h, const struct tape_record *rec)
@@ -476,12 +508,14 @@ static void exec_status(const struct hist_exec *e, char *out, size_t size)
 
 static void print_exec_text(struct replay *rp, const struct hist_exec *e)
 {
-	char when[REPLAY_ISO_LEN], argv[4 * HIST_ARGV_MAX], status[64];
+	char when[REPLAY_ISO_LEN], line[2 * HIST_ARGV_MAX];
+	char argv[8 * HIST_ARGV_MAX], status[64];
 	int indent = e->depth > 1 ? 2 * (int)(e->depth - 1) : 0;
 	int width;
 
 	replay_fmt_iso(rp, e->ts, when);
-	replay_text_escape(e->argv, argv, sizeof(argv));
+	quote_argv(e, line, sizeof(line));
+	replay_text_escape(line, argv, sizeof(argv));
 	exec_status(e, status, sizeof(status));
 	/* HH:MM:SS.mmm out of the ISO form */
 	fprintf(rp->out, "           %.12s %7u  %*s", when + 11, e->pid, indent,
@@ -546,6 +580,21 @@ static void print_session_text(struct replay *rp, const struct hist_session *s)
 /* ------------------------------------------------------------------ */
 /* JSON output: one object per command                                 */
 
+/* The arguments as JSON strings separated by commas. */
+static void json_args(FILE *f, const struct hist_exec *e)
+{
+	size_t pos = 0;
+	const char *a;
+	bool first = true;
+
+	while ((a = replay_next_string(e->args, e->args_len, &pos)) != NULL) {
+		if (!first)
+			fputc(',', f);
+		replay_json_string(f, a);
+		first = false;
+	}
+}
+
 static void json_exec(FILE *f, struct replay *rp, const struct hist_exec *e)
 {
 	char when[REPLAY_ISO_LEN], status[64];
@@ -553,8 +602,9 @@ static void json_exec(FILE *f, struct replay *rp, const struct hist_exec *e)
 	replay_fmt_iso(rp, e->ts, when);
 	fprintf(f, "{\"ts_ns\":%llu,\"time\":", (unsigned long long)e->ts);
 	replay_json_string(f, when);
-	fprintf(f, ",\"pid\":%u,\"depth\":%u,\"argv\":", e->pid, e->depth);
-	replay_json_string(f, e->argv);
+	fprintf(f, ",\"pid\":%u,\"depth\":%u,\"argv\":[", e->pid, e->depth);
+	json_args(f, e);
+	fputc(']', f);
 	fprintf(f, ",\"ret\":%lld,\"argv_truncated\":%s", (long long)e->ret,
 		e->truncated ? "true" : "false");
 	if (e->ret == 0 && e->exited && !e->replaced) {
@@ -629,7 +679,7 @@ static void history_free(struct history *h)
 
 		for (size_t k = 0; k < s->ncmds; k++) {
 			for (size_t e = 0; e < s->cmds[k].nexecs; e++)
-				free(s->cmds[k].execs[e].argv);
+				free(s->cmds[k].execs[e].args);
 			free(s->cmds[k].execs);
 			free(s->cmds[k].line);
 		}

@@ -193,6 +193,55 @@ static void test_window(void **state)
 		   NULL);
 }
 
+/* An exec record as fx_exec writes it, with FLAGS set. */
+static void exec_with_flags(struct fixture *fx, uint64_t ts,
+			    struct tt_task task, uint32_t ppid,
+			    const char *const *argv, uint32_t flags)
+{
+	struct fx_body b = {.len = 0};
+	struct tt_exec e;
+
+	memset(&e, 0, sizeof(e));
+	e.task = task;
+	e.ppid = ppid;
+	e.syscall = TT_SYS_EXECVE;
+	e.flags = flags;
+	e.filename_len = (uint16_t)(strlen(argv[0]) + 1);
+	for (const char *const *a = argv; *a; a++) {
+		e.argc++;
+		e.args_len += (uint32_t)strlen(*a) + 1;
+	}
+	fxb_put(&b, &e, sizeof(e));
+	fxb_str(&b, argv[0]);
+	for (const char *const *a = argv; *a; a++)
+		fxb_str(&b, *a);
+	fx_append(fx, TT_REC_EXEC, ts, b.buf, (uint32_t)b.len);
+}
+
+/* Cut argv, quotes and control characters, a core dump, an empty arg. */
+static void test_argv_rendering(void **state)
+{
+	struct fixture fx;
+	struct tt_task bash = fx_task(300, 300, 0, "bash");
+	struct tt_task echo = fx_task(301, 301, 0, "printf");
+	static const char *const argv[] = {"printf", "it's", "a\tb\x1b[31m", "",
+					   NULL};
+	(void)state;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_readline(&fx, T0 + MS, bash, "printf \"it's\" $'a\\tb' ''");
+	fx_fork(&fx, T0 + 2 * MS, bash, 301);
+	exec_with_flags(&fx, T0 + 3 * MS, echo, 300, argv, TT_EXEC_TRUNCATED);
+	fx_exit(&fx, T0 + 4 * MS, echo, 11 | 0x80);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, history_main, "history", NULL), 0);
+	assert_true(golden_match("history_argv.txt", fx.out));
+	assert_int_equal(fx_run(&fx, history_main, "history", "--json", NULL),
+			 0);
+	assert_true(golden_match("history_argv.json", fx.out));
+	fx_cleanup(&fx);
+}
+
 static void test_no_session_and_loss(void **state)
 {
 	struct fixture fx;
@@ -221,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_one_session_utc),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_argv_rendering),
 		cmocka_unit_test(test_no_session_and_loss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
