@@ -49,13 +49,18 @@ void replay_fmt_iso_clock(const struct replay_clock *ck, bool utc, uint64_t ts,
 	long nsec;
 	int32_t off;
 	wall_parts(ck, utc, ts, &sec, &nsec, &off);
-	time_t t = (time_t)sec;
-	struct tm tm;
-	gmtime_r(&t, &tm);
 	char sign = off < 0 ? '-' : '+';
 	int32_t aoff = off < 0 ? -off : off;
-	char date[32];
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* One calendar conversion per second of output, not per event. */
+	static int64_t cached_sec = INT64_MIN;
+	static char date[32];
+	if (sec != cached_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = sec;
+	}
 	snprintf(out, REPLAY_ISO_LEN, "%s.%09ld%c%02d:%02d", date, nsec, sign,
 		 (int)(aoff / 3600 % 100), (int)(aoff % 3600 / 60));
 }
@@ -211,41 +216,52 @@ void replay_text_write(FILE *f, const char *s)
 		fputs(run, f);
 }
 
+/* JSON escape of the character at P into OUT; 0 when it passes as is
+ * (*USED bytes).  See replay_json_string(). */
+static int json_escape_at(const unsigned char *p, char out[8], int *used)
+{
+	unsigned char c = p[0];
+	*used = 1;
+	if (c == '"' || c == '\\') {
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
+	}
+	if (c == '\n' || c == '\t') {
+		out[0] = '\\';
+		out[1] = c == '\n' ? 'n' : 't';
+		return 2;
+	}
+	if (c < 0x20 || c == 0x7f)
+		return snprintf(out, 8, "\\u%04x", c);
+	if (c < 0x80)
+		return 0;
+	int n = utf8_len(p);
+	if (n == 0) /* not UTF-8: keep the byte's value visible */
+		return snprintf(out, 8, "\\u%04x", c);
+	*used = n;
+	if (n == 2 && c == 0xc2 && p[1] < 0xa0) /* C1 control */
+		return snprintf(out, 8, "\\u%04x", p[1]);
+	return 0;
+}
+
 void replay_json_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *run = p;
 	putc('"', f);
 	while (*p) {
-		unsigned char c = *p;
-		if (c == '"' || c == '\\') {
-			putc('\\', f);
-			putc(c, f);
-			p++;
-		} else if (c == '\n') {
-			fputs("\\n", f);
-			p++;
-		} else if (c == '\t') {
-			fputs("\\t", f);
-			p++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			p++;
-		} else {
-			int n = utf8_len(p);
-			if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-				/* C1 control: escaped like C0 ones. */
-				fprintf(f, "\\u%04x", p[1]);
-				p += 2;
-			} else if (n == 0) {
-				/* Not UTF-8: keep the byte's value visible. */
-				fprintf(f, "\\u%04x", c);
-				p++;
-			} else {
-				fwrite(p, 1, (size_t)n, f);
-				p += n;
-			}
+		char esc[8];
+		int used;
+		int n = json_escape_at(p, esc, &used);
+		if (n) {
+			fwrite(run, 1, (size_t)(p - run), f);
+			fwrite(esc, 1, (size_t)n, f);
+			run = p + used;
 		}
+		p += used;
 	}
+	fwrite(run, 1, (size_t)(p - run), f);
 	putc('"', f);
 }
 
@@ -264,6 +280,17 @@ void replay_json_key(struct replay_json *j, const char *key)
 	putc(':', j->f);
 }
 
+/* Decimal digits of U at the end of BUF[24]; returns the first. */
+static char *u64_digits(uint64_t u, char buf[24])
+{
+	char *p = buf + 24;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	return p;
+}
+
 void replay_json_str(struct replay_json *j, const char *key, const char *v)
 {
 	replay_json_key(j, key);
@@ -272,14 +299,21 @@ void replay_json_str(struct replay_json *j, const char *key, const char *v)
 
 void replay_json_int(struct replay_json *j, const char *key, int64_t v)
 {
+	char buf[24];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char *p = u64_digits(u, buf);
+	if (v < 0)
+		*--p = '-';
 	replay_json_key(j, key);
-	fprintf(j->f, "%" PRId64, v);
+	fwrite(p, 1, (size_t)(buf + 24 - p), j->f);
 }
 
 void replay_json_uint(struct replay_json *j, const char *key, uint64_t v)
 {
+	char buf[24];
+	char *p = u64_digits(v, buf);
 	replay_json_key(j, key);
-	fprintf(j->f, "%" PRIu64, v);
+	fwrite(p, 1, (size_t)(buf + 24 - p), j->f);
 }
 
 void replay_json_bool(struct replay_json *j, const char *key, bool v)
@@ -366,8 +400,13 @@ void replay_buf_raw(struct replay_buf *b, const char *s, size_t n)
 
 static void buf_pad(struct replay_buf *b, int n)
 {
-	for (; n > 0; n--)
-		replay_buf_char(b, ' ');
+	static const char spaces[64] = "                                "
+				       "                                ";
+	while (n > 0) {
+		int k = n < 64 ? n : 64;
+		replay_buf_raw(b, spaces, (size_t)k);
+		n -= k;
+	}
 }
 
 void replay_buf_int(struct replay_buf *b, int64_t v, int width, bool left)
@@ -401,39 +440,52 @@ void replay_buf_octal(struct replay_buf *b, uint64_t v, int width)
 	replay_buf_raw(b, tmp + sizeof(tmp) - n, (size_t)n);
 }
 
+/* Printable ASCII other than backslash passes a terminal unchanged. */
+static inline bool plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
 /* Columns S takes once escaped (bytes, as printf counts them). */
 static int escaped_cols(const char *s)
 {
 	int cols = 0;
-	while (*s) {
+	for (;;) {
+		const char *run = s;
+		while (plain_byte((unsigned char)*s))
+			s++;
+		cols += (int)(s - run);
+		if (!*s)
+			return cols;
 		char esc[9];
 		int used;
 		int n = text_escape_at(s, esc, &used);
 		cols += n ? n : used;
 		s += used;
 	}
-	return cols;
 }
 
 void replay_buf_str(struct replay_buf *b, const char *s, int width, bool left)
 {
 	if (width > 0 && !left)
 		buf_pad(b, width - escaped_cols(s));
-	const char *run = s;
 	int cols = 0;
-	while (*s) {
+	for (;;) {
+		/* Runs of plain bytes go in one copy. */
+		const char *run = s;
+		while (plain_byte((unsigned char)*s))
+			s++;
+		replay_buf_raw(b, run, (size_t)(s - run));
+		cols += (int)(s - run);
+		if (!*s)
+			break;
 		char esc[9];
 		int used;
 		int n = text_escape_at(s, esc, &used);
-		if (n) {
-			replay_buf_raw(b, run, (size_t)(s - run));
-			replay_buf_raw(b, esc, (size_t)n);
-			run = s + used;
-		}
+		replay_buf_raw(b, n ? esc : s, (size_t)(n ? n : used));
 		cols += n ? n : used;
 		s += used;
 	}
-	replay_buf_raw(b, run, (size_t)(s - run));
 	if (width > 0 && left)
 		buf_pad(b, width - cols);
 }

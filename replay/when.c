@@ -165,7 +165,7 @@ int replay_parse_when(const char *s, const struct replay_when_ctx *ctx,
 		      uint64_t *boot_ns, const char **why)
 {
 	int64_t off;
-	if (!strchr(s, ':') && !strchr(s + 1, '-') &&
+	if (*s && !strchr(s, ':') && !strchr(s + 1, '-') &&
 	    parse_offset(s, &off) == 0) {
 		*boot_ns = ctx->tape_start_ts + (uint64_t)off;
 		return 0;
@@ -179,7 +179,7 @@ int replay_parse_when(const char *s, const struct replay_when_ctx *ctx,
 	struct tm tm = {0};
 	int64_t frac = 0;
 	const char *p;
-	if (isdigit((unsigned char)s[0]) && s[2] == ':') {
+	if (isdigit((unsigned char)s[0]) && s[1] && s[2] == ':') {
 		tape_first_day(&ctx->clock, ctx->tape_start_ts, offset, &tm);
 		p = parse_hms(s, &tm, &frac);
 	} else {
