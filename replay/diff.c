@@ -18,6 +18,7 @@
  * trouble, so that a CI job can gate on it.
  */
 #include "replay.h"
+#include "diff_argv.h"
 #include "diff_map.h"
 #include "diff_norm.h"
 
@@ -368,22 +369,10 @@ static void take_rw(struct diff_side *s, const struct tape_record *rec)
 	v->wbytes += rw.f.wbytes;
 }
 
-/* argv as one line of words separated by spaces. */
+/* argv as one shell-quoted line (the filename when argv is absent). */
 static void join_args(const struct replay_exec *ex, char *out, size_t size)
 {
-	size_t pos = 0, len = 0;
-	const char *a;
-
-	out[0] = '\0';
-	while ((a = replay_next_string(ex->args, ex->args_len, &pos))) {
-		int n = snprintf(out + len, size - len, "%s%s", len ? " " : "",
-				 a);
-
-		if (n < 0 || (size_t)n >= size - len)
-			break;
-		len += (size_t)n;
-	}
-	if (!len)
+	if (!argv_shell_join(ex->args, ex->args_len, out, size))
 		snprintf(out, size, "%s", ex->filename);
 }
 

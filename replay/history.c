@@ -18,6 +18,7 @@
  * execs, not with the number of file events.
  */
 #include "replay.h"
+#include "diff_argv.h"
 #include "diff_map.h"
 
 #include <signal.h>
@@ -105,63 +106,10 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static bool shell_safe(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
-			    "YZ"
-			    "0123456789_@%+=:,./-",
-			    *s))
-			return false;
-	return true;
-}
-
-/* Append C to OUT (at *len, SIZE bytes), keeping room for the NUL. */
-static void put_char(char *out, size_t size, size_t *len, char c)
-{
-	if (*len + 1 < size)
-		out[(*len)++] = c;
-}
-
-/*
- * Append S quoted as a shell word, if it needs quoting: in double
- * quotes when that needs no backslash (it's -> "it's"), else in single
- * quotes with '\'' for a quote.
- */
-static void append_word(char *out, size_t size, size_t *len, const char *s)
-{
-	bool quote = !shell_safe(s);
-	bool dq = quote && strchr(s, '\'') && !strpbrk(s, "\"$`\\!");
-	char q = dq ? '"' : '\'';
-
-	if (*len)
-		put_char(out, size, len, ' ');
-	if (quote)
-		put_char(out, size, len, q);
-	for (; *s; s++) {
-		if (quote && !dq && *s == '\'') {
-			put_char(out, size, len, '\'');
-			put_char(out, size, len, '\\');
-			put_char(out, size, len, '\'');
-		}
-		put_char(out, size, len, *s);
-	}
-	if (quote)
-		put_char(out, size, len, q);
-	out[*len] = '\0';
-}
-
 /* An exec's argv as one shell-quoted line. */
 static void quote_argv(const struct hist_exec *e, char *out, size_t size)
 {
-	size_t len = 0, pos = 0;
-	const char *a;
-
-	out[0] = '\0';
-	while ((a = replay_next_string(e->args, e->args_len, &pos)) != NULL)
-		append_word(out, size, &len, a);
+	argv_shell_join(e->args, e->args_len, out, size);
 }
 
 /*

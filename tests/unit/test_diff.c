@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "diff_argv.h"
 #include "diff_map.h"
 #include "diff_norm.h"
 #include "test_analyses.h"
@@ -386,6 +387,35 @@ static void test_normalizer_rules(void **state)
 	assert_string_equal(small, "/proc/#");
 }
 
+static void check_join(const char *args, size_t len, const char *want)
+{
+	char out[128];
+
+	assert_int_equal(argv_shell_join(args, len, out, sizeof(out)),
+			 strlen(want));
+	assert_string_equal(out, want);
+}
+
+/* LIT holds NUL-separated strings; its own final NUL is not counted. */
+#define CHECK_JOIN(lit, want) check_join(lit, sizeof(lit) - 1, want)
+
+/* Exec keys keep "a b" apart from "a" "b" and read back in a shell. */
+static void test_argv_join(void **state)
+{
+	char small[6];
+	(void)state;
+	CHECK_JOIN("echo\0a b\0", "echo 'a b'");
+	CHECK_JOIN("echo\0a\0b\0", "echo a b");
+	CHECK_JOIN("echo\0it's\0", "echo \"it's\"");
+	CHECK_JOIN("sh\0-c\0echo '$x'\0", "sh -c 'echo '\\''$x'\\'''");
+	CHECK_JOIN("x\0\0", "x ''");
+	CHECK_JOIN("cut\0no-nul", "cut");
+	CHECK_JOIN("", "");
+	assert_int_equal(argv_shell_join("abcdefgh", 9, small, sizeof(small)),
+			 5);
+	assert_string_equal(small, "abcde");
+}
+
 /*
  * The map under churn: insert, remove and re-insert keys in a pseudo-
  * random order and check every key against a plain array after each
@@ -472,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_trouble),
 		cmocka_unit_test(test_normalizer_rules),
 		cmocka_unit_test(test_strmap_churn),
+		cmocka_unit_test(test_argv_join),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* diff_argv.c - shell-quoted argument lines; see diff_argv.h. */
+#include "diff_argv.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "replay.h"
+
+/* Characters that never need quoting. */
+static bool shell_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_@%+=:,./-",
+			    *s))
+			return false;
+	return true;
+}
+
+/* An output line that keeps room for its NUL. */
+struct line {
+	char *buf;
+	size_t size, len;
+};
+
+static void put(struct line *l, char c)
+{
+	if (l->len + 1 < l->size)
+		l->buf[l->len++] = c;
+}
+
+static void append_word(struct line *l, const char *s)
+{
+	bool quote = !shell_safe(s);
+	bool dq = quote && strchr(s, '\'') && !strpbrk(s, "\"$`\\!");
+	char q = dq ? '"' : '\'';
+
+	if (l->len)
+		put(l, ' ');
+	if (quote)
+		put(l, q);
+	for (; *s; s++) {
+		if (quote && !dq && *s == '\'') {
+			put(l, '\'');
+			put(l, '\\');
+			put(l, '\'');
+		}
+		put(l, *s);
+	}
+	if (quote)
+		put(l, q);
+}
+
+size_t argv_shell_join(const char *args, size_t len, char *out, size_t size)
+{
+	struct line l = {out, size, 0};
+	size_t pos = 0;
+	const char *a;
+
+	if (!size)
+		return 0;
+	while (args && (a = replay_next_string(args, len, &pos)) != NULL)
+		append_word(&l, a);
+	out[l.len] = '\0';
+	return l.len;
+}
