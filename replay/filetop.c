@@ -236,11 +236,9 @@ static struct ft_entry *ft_lookup(struct ft_table *t, const struct tt_rw *f,
 /* ------------------------------------------------------------------ */
 /* Printing a table                                                    */
 
-static enum filetop_sort sort_by; /* qsort has no context argument in C11 */
-
-static uint64_t sort_value(const struct ft_entry *e)
+static uint64_t sort_value(const struct ft_entry *e, enum filetop_sort by)
 {
-	switch (sort_by) {
+	switch (by) {
 	case SORT_READS:
 		return e->reads;
 	case SORT_WRITES:
@@ -255,11 +253,12 @@ static uint64_t sort_value(const struct ft_entry *e)
 }
 
 /* Largest first; ties by tid, then file, so output is reproducible. */
-static int compare_entries(const void *a, const void *b)
+static int compare_entries(const void *a, const void *b, void *ctx)
 {
 	const struct ft_entry *x = *(const struct ft_entry *const *)a;
 	const struct ft_entry *y = *(const struct ft_entry *const *)b;
-	uint64_t vx = sort_value(x), vy = sort_value(y);
+	enum filetop_sort by = *(const enum filetop_sort *)ctx;
+	uint64_t vx = sort_value(x, by), vy = sort_value(y, by);
 
 	if (vx != vy)
 		return vx > vy ? -1 : 1;
@@ -287,8 +286,7 @@ static struct ft_entry **sorted_entries(struct filetop *ft, size_t *n)
 		return NULL;
 	for (size_t i = 0; i < t->used; i++)
 		v[k++] = &t->entries[i];
-	sort_by = ft->o.sort;
-	qsort(v, k, sizeof(*v), compare_entries);
+	qsort_r(v, k, sizeof(*v), compare_entries, &ft->o.sort);
 	*n = k;
 	return v;
 }
