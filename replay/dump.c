@@ -19,7 +19,7 @@ struct line {
 
 static void put_quoted(FILE *f, const char *s)
 {
-	putc('"', f);
+	putc_unlocked('"', f);
 	for (const char *run = s;; s++) {
 		if (*s == '"' || *s == '\0') {
 			char esc[PATH_MAX];
@@ -32,19 +32,19 @@ static void put_quoted(FILE *f, const char *s)
 						   : sizeof(piece) - 1;
 				memcpy(piece, run, k);
 				piece[k] = '\0';
-				fputs(replay_text_escape(piece, esc,
-							 sizeof(esc)),
-				      f);
+				fputs_unlocked(replay_text_escape(piece, esc,
+								  sizeof(esc)),
+					       f);
 				run += k;
 				n -= k;
 			}
 			if (*s == '\0')
 				break;
-			fputs("\\\"", f);
+			fputs_unlocked("\\\"", f);
 			run = s + 1;
 		}
 	}
-	putc('"', f);
+	putc_unlocked('"', f);
 }
 
 static void l_key(struct line *l, const char *key)
@@ -95,18 +95,18 @@ static void l_strings(struct line *l, const char *key, const char *buf,
 		      size_t len)
 {
 	l_key(l, key);
-	putc('[', l->f);
+	putc_unlocked('[', l->f);
 	size_t pos = 0;
 	const char *s;
 	for (int n = 0; (s = replay_next_string(buf, len, &pos)); n++) {
 		if (n)
-			putc(',', l->f);
+			putc_unlocked(',', l->f);
 		if (l->json)
 			replay_json_string(l->f, s);
 		else
 			put_quoted(l->f, s);
 	}
-	putc(']', l->f);
+	putc_unlocked(']', l->f);
 }
 
 static void l_task(struct line *l, const struct tt_task *t)
@@ -140,7 +140,7 @@ static void line_end(struct line *l)
 	if (l->json)
 		replay_json_end(&l->j);
 	else
-		putc('\n', l->f);
+		putc_unlocked('\n', l->f);
 }
 
 /* ---- per type ---------------------------------------------------- */
@@ -208,7 +208,7 @@ static void dump_kv(struct line *l, const struct tape_record *rec)
 {
 	l_key(l, "kv");
 	if (l->json)
-		putc('{', l->f);
+		putc_unlocked('{', l->f);
 	size_t pos = 0;
 	const char *s;
 	for (int n = 0; (s = replay_next_string(rec->body, rec->len, &pos));
@@ -223,20 +223,20 @@ static void dump_kv(struct line *l, const struct tape_record *rec)
 		const char *val = eq ? eq + 1 : "";
 		if (l->json) {
 			if (n)
-				putc(',', l->f);
+				putc_unlocked(',', l->f);
 			replay_json_string(l->f, key);
-			putc(':', l->f);
+			putc_unlocked(':', l->f);
 			replay_json_string(l->f, val);
 		} else {
 			if (n)
-				putc(',', l->f);
+				putc_unlocked(',', l->f);
 			put_quoted(l->f, key);
-			putc('=', l->f);
+			putc_unlocked('=', l->f);
 			put_quoted(l->f, val);
 		}
 	}
 	if (l->json)
-		putc('}', l->f);
+		putc_unlocked('}', l->f);
 }
 
 static void dump_clock(struct line *l, const struct tape_record *rec)

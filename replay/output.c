@@ -206,14 +206,14 @@ void replay_text_write(FILE *f, const char *s)
 		int used;
 		int n = text_escape_at(s, esc, &used);
 		if (n) {
-			fwrite(run, 1, (size_t)(s - run), f);
-			fwrite(esc, 1, (size_t)n, f);
+			fwrite_unlocked(run, 1, (size_t)(s - run), f);
+			fwrite_unlocked(esc, 1, (size_t)n, f);
 			run = s + used;
 		}
 		s += used;
 	}
 	if (run)
-		fputs(run, f);
+		fputs_unlocked(run, f);
 }
 
 /* JSON escape of the character at P into OUT; 0 when it passes as is
@@ -249,35 +249,35 @@ void replay_json_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	const unsigned char *run = p;
-	putc('"', f);
+	putc_unlocked('"', f);
 	while (*p) {
 		char esc[8];
 		int used;
 		int n = json_escape_at(p, esc, &used);
 		if (n) {
-			fwrite(run, 1, (size_t)(p - run), f);
-			fwrite(esc, 1, (size_t)n, f);
+			fwrite_unlocked(run, 1, (size_t)(p - run), f);
+			fwrite_unlocked(esc, 1, (size_t)n, f);
 			run = p + used;
 		}
 		p += used;
 	}
-	fwrite(run, 1, (size_t)(p - run), f);
-	putc('"', f);
+	fwrite_unlocked(run, 1, (size_t)(p - run), f);
+	putc_unlocked('"', f);
 }
 
 void replay_json_begin(struct replay_json *j, FILE *f)
 {
 	j->f = f;
 	j->n = 0;
-	putc('{', f);
+	putc_unlocked('{', f);
 }
 
 void replay_json_key(struct replay_json *j, const char *key)
 {
 	if (j->n++)
-		putc(',', j->f);
+		putc_unlocked(',', j->f);
 	replay_json_string(j->f, key);
-	putc(':', j->f);
+	putc_unlocked(':', j->f);
 }
 
 /* Decimal digits of U at the end of BUF[24]; returns the first. */
@@ -305,7 +305,7 @@ void replay_json_int(struct replay_json *j, const char *key, int64_t v)
 	if (v < 0)
 		*--p = '-';
 	replay_json_key(j, key);
-	fwrite(p, 1, (size_t)(buf + 24 - p), j->f);
+	fwrite_unlocked(p, 1, (size_t)(buf + 24 - p), j->f);
 }
 
 void replay_json_uint(struct replay_json *j, const char *key, uint64_t v)
@@ -313,18 +313,18 @@ void replay_json_uint(struct replay_json *j, const char *key, uint64_t v)
 	char buf[24];
 	char *p = u64_digits(v, buf);
 	replay_json_key(j, key);
-	fwrite(p, 1, (size_t)(buf + 24 - p), j->f);
+	fwrite_unlocked(p, 1, (size_t)(buf + 24 - p), j->f);
 }
 
 void replay_json_bool(struct replay_json *j, const char *key, bool v)
 {
 	replay_json_key(j, key);
-	fputs(v ? "true" : "false", j->f);
+	fputs_unlocked(v ? "true" : "false", j->f);
 }
 
 void replay_json_end(struct replay_json *j)
 {
-	fputs("}\n", j->f);
+	fputs_unlocked("}\n", j->f);
 }
 
 void replay_json_time(struct replay_json *j, struct replay *rp, uint64_t ts)
@@ -360,7 +360,7 @@ struct replay_buf *replay_buf_new(FILE *f)
 void replay_buf_flush(struct replay_buf *b)
 {
 	if (b->len)
-		fwrite(b->data, 1, b->len, b->f);
+		fwrite_unlocked(b->data, 1, b->len, b->f);
 	b->len = 0;
 }
 
