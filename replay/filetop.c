@@ -539,6 +539,8 @@ static int finish(struct replay *rp, void *ctx)
 	if (rp->until_ts && rp->until_ts < UINT64_MAX &&
 	    (!end || rp->until_ts > end))
 		end = rp->until_ts;
+	if (!end) /* no event in the window */
+		end = rp->since_ts ? rp->since_ts : rp->tape_start_ts;
 	if (ft->o.interval_ns) {
 		if (!ft->started || count_reached(ft))
 			return REPLAY_EXIT_OK;
