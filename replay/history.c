@@ -57,7 +57,9 @@ struct hist_session {
 	uint64_t exit_ts;
 	struct hist_cmd *cmds;
 	size_t ncmds, cap;
-	bool open; /* cmds[ncmds - 1] is still the current command */
+	bool open;  /* cmds[ncmds - 1] is still the current command */
+	bool execd; /* bash replaced itself by a successful exec */
+	uint64_t exec_ts;
 };
 
 /* A process working for a command. */
@@ -290,6 +292,32 @@ static int add_exec(struct history *h, struct hist_owner *o,
 	return err;
 }
 
+/*
+ * `exec cmd` typed at the prompt.  A failed exec leaves bash as it was;
+ * a successful one turns the session's bash into cmd: the session ends
+ * and cmd carries on as a process of the command.
+ */
+static int session_exec(struct history *h, const struct tape_record *rec,
+			const struct replay_exec *ex)
+{
+	uint32_t pid = ex->f.task.pid;
+	struct hist_owner o, *stored;
+
+	if (!attribute(h, pid, &o))
+		return 0;
+	if (ex->f.ret < 0)
+		return add_exec(h, &o, rec, ex);
+	stored = strmap_get(h->owners, &pid, sizeof(pid), NULL);
+	if (!stored)
+		return -1;
+	*stored = o;
+	strmap_remove(h->live, &pid, sizeof(pid));
+	h->sessions[o.sess].open = false;
+	h->sessions[o.sess].execd = true;
+	h->sessions[o.sess].exec_ts = rec->ts;
+	return add_exec(h, stored, rec, ex);
+}
+
 static int on_exec(struct history *h, const struct tape_record *rec)
 {
 	struct replay_exec ex;
@@ -299,18 +327,8 @@ static int on_exec(struct history *h, const struct tape_record *rec)
 	if (replay_decode_exec(rec, &ex) < 0)
 		return 0;
 	pid = ex.f.task.pid;
-	if (live_session(h, pid)) {
-		/* `exec cmd` typed at the prompt: bash becomes cmd. */
-		if (!attribute(h, pid, &o))
-			return 0;
-		stored = strmap_get(h->owners, &pid, sizeof(pid), NULL);
-		if (!stored)
-			return -1;
-		*stored = o;
-		strmap_remove(h->live, &pid, sizeof(pid));
-		h->sessions[o.sess].open = false;
-		return add_exec(h, stored, rec, &ex);
-	}
+	if (live_session(h, pid))
+		return session_exec(h, rec, &ex);
 	stored = owner_of(h, pid);
 	if (!stored && attribute(h, ex.f.ppid, &o)) {
 		/* The fork record is missing (lost, or before the window). */
@@ -518,6 +536,11 @@ static void print_session_text(struct replay *rp, const struct hist_session *s)
 		replay_fmt_hms(rp, s->exit_ts, hms);
 		format_status(s->exit_code, status, sizeof(status));
 		fprintf(rp->out, "bash ended %s (%s)\n", hms, status);
+	} else if (s->execd) {
+		char hms[REPLAY_HMS_LEN];
+
+		replay_fmt_hms(rp, s->exec_ts, hms);
+		fprintf(rp->out, "bash replaced itself by exec %s\n", hms);
 	} else {
 		fprintf(rp->out, "bash still running at the end\n");
 	}

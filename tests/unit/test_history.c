@@ -242,6 +242,32 @@ static void test_argv_rendering(void **state)
 	fx_cleanup(&fx);
 }
 
+/*
+ * `exec nosuch` fails and bash goes on; `exec ls` replaces bash: the
+ * session ends and ls's exit is the last thing shown.
+ */
+static void test_exec_at_prompt(void **state)
+{
+	struct fixture fx;
+	struct tt_task bash = fx_task(400, 400, 0, "bash");
+	struct tt_task ls = fx_task(400, 400, 0, "ls");
+	static const char *const nosuch[] = {"nosuch", NULL};
+	static const char *const ls_argv[] = {"ls", NULL};
+	(void)state;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_readline(&fx, T0 + 1 * MS, bash, "exec nosuch");
+	fx_exec(&fx, T0 + 2 * MS, bash, 1, -2, "/usr/bin/nosuch", nosuch);
+	fx_readline(&fx, T0 + 3 * MS, bash, "exec ls");
+	fx_exec(&fx, T0 + 4 * MS, ls, 1, 0, "/usr/bin/ls", ls_argv);
+	fx_open_ino(&fx, T0 + 5 * MS, ls, 3, 9, false, "/etc/passwd", NULL);
+	fx_exit(&fx, T0 + 6 * MS, ls, 0);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, history_main, "history", NULL), 0);
+	assert_true(golden_match("history_exec_prompt.txt", fx.out));
+	fx_cleanup(&fx);
+}
+
 static void test_no_session_and_loss(void **state)
 {
 	struct fixture fx;
@@ -271,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_argv_rendering),
+		cmocka_unit_test(test_exec_at_prompt),
 		cmocka_unit_test(test_no_session_and_loss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
