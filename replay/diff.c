@@ -450,16 +450,16 @@ static void take_exit(struct diff_side *s, const struct tape_record *rec)
 	proc_forget(s, x.task.pid);
 }
 
-/* --tree: a child of a process in scope is in scope. */
+/* A new process; with --tree, a child of a process in scope is in it. */
 static void take_fork(struct diff_side *s, const struct tape_record *rec)
 {
 	struct tt_fork f;
 	struct diff_proc *child;
 
-	if (!s->o->tree)
-		return;
 	tape_rec_fixed(rec, &f, sizeof(f));
-	if (!in_scope(s, &f.task))
+	/* A new process: an earlier one of that pid (exit lost) is gone. */
+	proc_forget(s, f.child_pid);
+	if (!s->o->tree || !in_scope(s, &f.task))
 		return;
 	child = proc_get(s, f.child_pid);
 	if (child)

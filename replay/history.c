@@ -257,6 +257,9 @@ static int on_fork(struct history *h, const struct tape_record *rec)
 	struct hist_owner parent, *child;
 
 	tape_rec_fixed(rec, &f, sizeof(f));
+	/* A new process: whatever an earlier one of that pid left (its
+	 * exit lost) no longer applies. */
+	strmap_remove(h->owners, &f.child_pid, sizeof(f.child_pid));
 	if (!attribute(h, f.task.pid, &parent))
 		return 0;
 	child = strmap_get(h->owners, &f.child_pid, sizeof(f.child_pid), NULL);
