@@ -454,10 +454,13 @@ static void take_exit(struct diff_side *s, const struct tape_record *rec)
 static void take_fork(struct diff_side *s, const struct tape_record *rec)
 {
 	struct tt_fork f;
-	struct diff_proc *child;
+	struct diff_proc *child, *stale;
 
 	tape_rec_fixed(rec, &f, sizeof(f));
-	/* A new process: an earlier one of that pid (exit lost) is gone. */
+	/* A new process: an earlier one of that pid is gone, its exit lost. */
+	stale = strmap_find(s->procs, &f.child_pid, sizeof(f.child_pid));
+	if (stale && stale->exec_argv)
+		count_exec(s, stale->exec_argv, "no exit seen");
 	proc_forget(s, f.child_pid);
 	if (!s->o->tree || !in_scope(s, &f.task))
 		return;
