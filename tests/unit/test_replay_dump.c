@@ -223,11 +223,45 @@ static void test_dump_text(void **state)
 	fx_cleanup(&fx);
 }
 
+/* --file-order: as stored; the default merges by time. */
+static void test_dump_file_order(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_readline(&fx, T0 + 300 * MS, fx_task(1, 1, 0, "bash"), "third");
+	fx_readline(&fx, T0 + 100 * MS, fx_task(1, 1, 0, "bash"), "first");
+	fx_readline(&fx, T0 + 200 * MS, fx_task(1, 1, 0, "bash"), "second");
+	fx_close(&fx);
+	int segments;
+	assert_int_equal(fx_run(&fx, dump_main, "dump", NULL), 0);
+	char *got = without_segment_lines(fx.out, &segments);
+	const char *a = strstr(got, "first"), *b = strstr(got, "second"),
+		   *c = strstr(got, "third");
+	assert_true(a && b && c && a < b && b < c);
+	free(got);
+	assert_int_equal(fx_run(&fx, dump_main, "dump", "--file-order", NULL),
+			 0);
+	got = without_segment_lines(fx.out, &segments);
+	a = strstr(got, "first");
+	b = strstr(got, "second");
+	c = strstr(got, "third");
+	assert_true(a && b && c && c < a && a < b);
+	free(got);
+	assert_int_equal(fx_run(&fx, dump_main, "dump", "--bogus", NULL), 2);
+	assert_non_null(strstr(fx.err, "unknown option '--bogus'"));
+	assert_int_equal(fx_run(&fx, dump_main, "dump", "--help", NULL), 0);
+	assert_non_null(strstr(fx.out, "--file-order"));
+	fx_cleanup(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump_json_schema),
 		cmocka_unit_test(test_dump_text),
+		cmocka_unit_test(test_dump_file_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

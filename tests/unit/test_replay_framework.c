@@ -420,6 +420,19 @@ static void test_damage_and_verify(void **state)
 	assert_non_null(strstr(fx.err, "tracetape: warning: damaged tape: "));
 	assert_non_null(strstr(fx.err, seg));
 
+	/* --json: the damage as a warning object after the events */
+	assert_int_equal(
+		fx_run(&fx, opensnoop_main, "opensnoop", "--json", NULL), 0);
+	const char *w = strstr(fx.out, "{\"type\":\"warning\",\"warning\":"
+				       "\"damage\",\"segment\":\"");
+	assert_non_null(w);
+	assert_null(strstr(w, "\"type\":\"open\""));
+	/* a window away from the damage has no warning */
+	assert_int_equal(fx_run(&fx, opensnoop_main, "opensnoop", "--until",
+				"+0.1s", NULL),
+			 0);
+	assert_null(strstr(fx.err, "damaged"));
+
 	assert_int_equal(fx_run(&fx, verify_main, "verify", NULL), 1);
 	assert_non_null(strstr(fx.out, "DAMAGE "));
 	assert_non_null(strstr(fx.out, ": damaged: 1 segments, "));
