@@ -227,13 +227,15 @@ struct replay_ops {
 	 */
 	int (*on_record)(struct replay *rp, const struct tape_record *rec,
 			 void *ctx);
-	/* Called once at the end (also on an empty window).  Returns the
-	 * exit code (REPLAY_EXIT_OK normally).  May be NULL. */
+	/* Called once at the end (also on an empty window; not when the
+	 * tape turned out unreadable before start).  Returns the exit
+	 * code (REPLAY_EXIT_OK normally).  May be NULL. */
 	int (*finish)(struct replay *rp, void *ctx);
 	void *ctx;
 	unsigned flags; /* REPLAY_F_* */
-	/* Called once the tape is open, before the first record (headers
-	 * go here, so an unreadable tape prints none).  May be NULL. */
+	/* Called once before the first record of the window is passed
+	 * (or before finish when the window is empty): headers go here,
+	 * so an unreadable tape prints none.  May be NULL. */
 	int (*start)(struct replay *rp, void *ctx);
 };
 
@@ -241,7 +243,7 @@ struct replay_ops {
 #define REPLAY_F_NO_PROCS 0x1
 /* Do not print JSON warning objects to out (dump prints loss records). */
 #define REPLAY_F_NO_JSON_WARNINGS 0x2
-/* Pass records in file order, not merged by time (verify, dump --raw). */
+/* Records in file order, not merged by time (verify, dump --file-order). */
 #define REPLAY_F_FILE_ORDER 0x4
 /* Print no loss or damage warnings: the analysis reports them (info). */
 #define REPLAY_F_NO_WARNINGS 0x8
