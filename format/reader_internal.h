@@ -23,7 +23,7 @@ struct rd_chunk {
 	uint64_t chunk_seq, min_ts, max_ts, raw_len;
 	uint64_t wait_ts; /* smallest ts still expected from here on */
 	uint32_t seg, nrecords;
-	bool ts_delta; /* set when loaded: TT_CHUNK_F_TS_DELTA */
+	bool ts_delta, sorted; /* set when loaded, from the chunk flags */
 };
 
 struct rd_sortent {
@@ -38,6 +38,10 @@ struct rd_slot {
 	size_t cap, len;	  /* len: end of the last well-framed record */
 	struct rd_sortent *order; /* only when the chunk was not sorted */
 	size_t order_cap, n, pos, off;
+	size_t ci;	  /* index of its chunk in tape_reader.chunks */
+	size_t charged;	  /* bytes counted in tape_reader.live_bytes */
+	uint64_t prev_ts; /* stored order: ts of the record before off */
+	bool delta;	  /* stored order: ts fields are still deltas */
 	bool use_order, in_use;
 	uint64_t head_ts, load_no;
 	uint32_t seg;
@@ -64,6 +68,8 @@ struct tape_reader {
 	size_t nchunks, chunks_cap, next;
 
 	struct rd_slot slots[RD_MAX_LIVE];
+	struct rd_slot *solo; /* fast path: see plan_solo() */
+	uint64_t solo_bound;
 	uint32_t live[RD_MAX_LIVE];
 	size_t nlive;
 	uint64_t live_bytes, loads;

@@ -90,6 +90,7 @@ static int64_t read_payload(struct tape_reader *r, struct rd_chunk *c,
 		return -1;
 	}
 	c->ts_delta = flags & TT_CHUNK_F_TS_DELTA;
+	c->sorted = flags & TT_CHUNK_F_SORTED;
 	uint64_t body = c->offset + TT_BLOCK_HDR_SIZE + bh->ext_len;
 	if (bh->payload_len > size - body) {
 		chunk_lost(r, c, size - c->offset,
@@ -154,6 +155,18 @@ static int decode_payload(struct tape_reader *r, struct rd_chunk *c,
 	return 0;
 }
 
+static void framing_damage(struct tape_reader *r, const struct rd_chunk *c,
+			   size_t n, size_t off)
+{
+	uint64_t lost = c->nrecords > n ? c->nrecords - n : 0;
+	rd_damage(r, r->segs[c->seg].path, c->offset, 0, (int64_t)c->chunk_seq,
+		  lost, 0, 0,
+		  "chunk %llu: record %zu at chunk offset %zu runs past the "
+		  "chunk end; the rest of the chunk (%llu records) is lost",
+		  (unsigned long long)c->chunk_seq, n, off,
+		  (unsigned long long)lost);
+}
+
 /* Check the record framing; count records; is the chunk sorted? */
 static bool frame_records(struct tape_reader *r, const struct rd_chunk *c,
 			  struct rd_slot *s)
@@ -166,14 +179,7 @@ static bool frame_records(struct tape_reader *r, const struct rd_chunk *c,
 	while (off < len) {
 		if (len - off < TT_REC_HDR_SIZE ||
 		    tt_get32(b + off + 4) > len - off - TT_REC_HDR_SIZE) {
-			uint64_t lost = c->nrecords > n ? c->nrecords - n : 0;
-			rd_damage(r, r->segs[c->seg].path, c->offset, 0,
-				  (int64_t)c->chunk_seq, lost, 0, 0,
-				  "chunk %llu: record %zu at chunk offset %zu "
-				  "runs past the chunk end; the rest of the "
-				  "chunk (%llu records) is lost",
-				  (unsigned long long)c->chunk_seq, n, off,
-				  (unsigned long long)lost);
+			framing_damage(r, c, n, off);
 			break;
 		}
 		uint64_t ts = tt_get64(b + off + 8);
@@ -226,16 +232,48 @@ static inline bool slot_done(const struct rd_slot *s)
 	return s->use_order ? s->pos >= s->n : s->off >= s->len;
 }
 
-static inline void slot_advance(struct rd_slot *s)
+/*
+ * Records of a chunk handed out in stored order are checked as they are
+ * reached, not in a pass of their own: the record at s->off must fit in
+ * the chunk, and its ts may be a delta from the previous one.  Returns
+ * false when the chunk is done (or the rest of it is damaged).
+ */
+static inline bool seq_head(struct tape_reader *r, struct rd_slot *s)
 {
-	if (s->use_order) {
-		s->pos++;
-	} else {
-		const uint8_t *h = s->buf + s->off;
-		s->off += TT_REC_HDR_SIZE + tt_pad8(tt_get32(h + 4));
+	size_t off = s->off, len = s->len;
+	if (off >= len)
+		return false;
+	const uint8_t *h = s->buf + off;
+	if (len - off < TT_REC_HDR_SIZE ||
+	    tt_get32(h + 4) > len - off - TT_REC_HDR_SIZE) {
+		framing_damage(r, &r->chunks[s->ci], s->n, off);
+		s->len = off;
+		return false;
 	}
-	if (!slot_done(s))
-		s->head_ts = tt_get64(slot_head(s) + 8);
+	uint64_t ts = tt_get64(h + 8);
+	s->head_ts = s->delta ? s->prev_ts + ts : ts;
+	return true;
+}
+
+static inline void seq_advance(struct tape_reader *r, struct rd_slot *s)
+{
+	const uint8_t *h = s->buf + s->off;
+	size_t step = TT_REC_HDR_SIZE + tt_pad8(tt_get32(h + 4));
+	s->off = step < s->len - s->off ? s->off + step : s->len;
+	s->prev_ts = s->head_ts;
+	s->n++;
+	seq_head(r, s);
+}
+
+static inline void slot_advance(struct tape_reader *r, struct rd_slot *s)
+{
+	if (!s->use_order) {
+		seq_advance(r, s);
+		return;
+	}
+	s->pos++;
+	if (s->pos < s->n)
+		s->head_ts = s->order[s->pos].ts;
 }
 
 static struct rd_slot *free_slot(struct tape_reader *r, uint32_t *idx)
@@ -259,24 +297,37 @@ static void load_chunk(struct tape_reader *r, size_t ci)
 	int64_t block = read_payload(r, c, &bh);
 	if (!s || block < 0 || decode_payload(r, c, &bh, s, (uint64_t)block))
 		return;
-	bool sorted = frame_records(r, c, s);
 	s->use_order = false;
-	s->off = s->pos = 0;
-	if (!sorted && !r->opts.file_order) {
-		if (build_order(s) < 0) {
-			chunk_lost(r, c, (uint64_t)block, "out of memory");
-			return;
+	s->off = s->pos = s->n = 0;
+	s->prev_ts = 0;
+	s->ci = ci;
+	s->delta = c->ts_delta;
+	/* A chunk the writer marked sorted (or file order) is checked as it
+	 * is read; any other gets a pass that also tells if it is sorted. */
+	if (!c->sorted && !r->opts.file_order) {
+		bool sorted = frame_records(r, c, s);
+		s->delta = false; /* frame_records made the ts absolute */
+		if (!sorted) {
+			if (build_order(s) < 0) {
+				chunk_lost(r, c, (uint64_t)block,
+					   "out of memory");
+				return;
+			}
+			s->use_order = true;
+		} else {
+			s->n = 0;
 		}
-		s->use_order = true;
 	}
-	if (s->n == 0)
+	if (s->use_order ? s->n == 0 : !seq_head(r, s))
 		return;
-	s->head_ts = tt_get64(slot_head(s) + 8);
+	if (s->use_order)
+		s->head_ts = s->order[0].ts;
 	s->seg = c->seg;
 	s->load_no = r->loads++;
 	s->in_use = true;
 	r->live[r->nlive++] = idx;
-	r->live_bytes += s->len;
+	s->charged = s->cap;
+	r->live_bytes += s->charged;
 }
 
 /* Free the slots whose records have all been handed out.  Their buffers
@@ -290,7 +341,7 @@ static void release_done(struct tape_reader *r)
 			continue;
 		}
 		s->in_use = false;
-		r->live_bytes -= s->len;
+		r->live_bytes -= s->charged;
 		if (s->cap > (16u << 20)) { /* do not keep a huge one */
 			free(s->buf);
 			s->buf = NULL;
@@ -326,11 +377,55 @@ static bool need_next_chunk(const struct tape_reader *r,
 	return best->head_ts > r->chunks[r->next].wait_ts;
 }
 
+static inline void fill_record(struct tape_reader *r, struct tape_record *rec,
+			       const struct rd_slot *s, const uint8_t *h,
+			       uint64_t ts)
+{
+	rec->type = tt_get16(h);
+	rec->flags = tt_get16(h + 2);
+	rec->len = tt_get32(h + 4);
+	rec->ts = ts;
+	rec->body = h + TT_REC_HDR_SIZE;
+	rec->segment = s->seg;
+	if (ts < r->last_ts)
+		r->out_of_order++;
+	else
+		r->last_ts = ts;
+}
+
+/*
+ * After a record came from the only live chunk, and that chunk is in
+ * stored order, the next ones can come straight from it for as long as
+ * no other chunk could hold an earlier record: remember that bound.
+ */
+static void plan_solo(struct tape_reader *r, struct rd_slot *s)
+{
+	r->solo = NULL;
+	if (r->nlive != 1 || s->use_order || slot_done(s))
+		return;
+	r->solo = s;
+	r->solo_bound = r->next < r->nchunks && !r->opts.file_order
+				? r->chunks[r->next].wait_ts
+				: UINT64_MAX;
+}
+
 int tape_reader_next(struct tape_reader *r, struct tape_record *rec)
 {
 	if (!r || !rec)
 		return TAPE_E_INVAL;
 	uint64_t since = r->opts.since_ts, until = r->opts.until_ts;
+	struct rd_slot *solo = r->solo;
+	if (solo && solo->off < solo->len) { /* the common case */
+		uint64_t ts = solo->head_ts;
+		if (ts <= r->solo_bound && ts >= since &&
+		    (!until || ts <= until)) {
+			const uint8_t *h = solo->buf + solo->off;
+			seq_advance(r, solo);
+			fill_record(r, rec, solo, h, ts);
+			return 1;
+		}
+	}
+	r->solo = NULL;
 	for (;;) {
 		release_done(r);
 		struct rd_slot *best = earliest(r);
@@ -342,19 +437,11 @@ int tape_reader_next(struct tape_reader *r, struct tape_record *rec)
 			return 0;
 		const uint8_t *h = slot_head(best);
 		uint64_t ts = best->head_ts;
-		slot_advance(best);
+		slot_advance(r, best);
 		if (ts < since || (until && ts > until))
 			continue;
-		rec->type = tt_get16(h);
-		rec->flags = tt_get16(h + 2);
-		rec->len = tt_get32(h + 4);
-		rec->ts = ts;
-		rec->body = h + TT_REC_HDR_SIZE;
-		rec->segment = best->seg;
-		if (ts < r->last_ts)
-			r->out_of_order++;
-		else
-			r->last_ts = ts;
+		fill_record(r, rec, best, h, ts);
+		plan_solo(r, best);
 		return 1;
 	}
 }

@@ -33,7 +33,8 @@
  * must be decoded, so a reader refuses a chunk with a bit it does not
  * know. */
 #define TT_CHUNK_F_TS_DELTA 0x1u /* record ts = difference from previous */
-#define TT_CHUNK_F_KNOWN    TT_CHUNK_F_TS_DELTA
+#define TT_CHUNK_F_SORTED   0x2u /* records are in non-decreasing ts order */
+#define TT_CHUNK_F_KNOWN    (TT_CHUNK_F_TS_DELTA | TT_CHUNK_F_SORTED)
 
 /* INDEX entry (48 bytes) and trailer (32 bytes). */
 #define TT_INDEX_ENTRY_SIZE 48

@@ -56,8 +56,9 @@ struct tape_writer {
 	/* The chunk being filled. */
 	uint8_t *raw;
 	size_t raw_len, raw_cap;
-	uint64_t c_min, c_max, c_first;
+	uint64_t c_min, c_max, c_first, c_last;
 	uint32_t c_nrec;
+	bool c_sorted;
 
 	uint8_t *out; /* block being written: prefix + compressed payload */
 	size_t out_cap;
@@ -252,7 +253,9 @@ static int end_chunk(struct tape_writer *w)
 	tt_put64(ext + 8, w->c_min);
 	tt_put64(ext + 16, w->c_max);
 	tt_put32(ext + 24, w->c_nrec);
-	tt_put32(ext + 28, TT_CHUNK_F_TS_DELTA);
+	uint32_t flags =
+		TT_CHUNK_F_TS_DELTA | (w->c_sorted ? TT_CHUNK_F_SORTED : 0);
+	tt_put32(ext + 28, flags);
 	tt_put64(ext + 32, w->c_first);
 	tt_put64(ext + 40, 0);
 	block_header(w->out, TT_BLOCK_CHUNK, TT_BLOCK_F_ZSTD, ext,
@@ -263,7 +266,7 @@ static int end_chunk(struct tape_writer *w)
 	if (rc)
 		return rc;
 	index_entry(w->index + w->index_len, offset, w->chunk_seq, w->c_min,
-		    w->c_max, w->c_nrec, TT_CHUNK_F_TS_DELTA, w->raw_len);
+		    w->c_max, w->c_nrec, flags, w->raw_len);
 	w->index_len += TT_INDEX_ENTRY_SIZE;
 	w->chunk_seq++;
 	w->st.chunks++;
@@ -297,10 +300,13 @@ static int add_record(struct tape_writer *w, uint16_t type, uint16_t flags,
 
 	if (w->c_nrec == 0) {
 		w->c_min = w->c_max = w->c_first = ts;
+		w->c_sorted = true;
 	} else {
+		w->c_sorted &= ts >= w->c_last;
 		w->c_min = ts < w->c_min ? ts : w->c_min;
 		w->c_max = ts > w->c_max ? ts : w->c_max;
 	}
+	w->c_last = ts;
 	w->c_nrec++;
 	if (w->seg_records == 0) {
 		w->seg_min_ts = w->seg_max_ts = ts;
