@@ -47,9 +47,44 @@ static void read_error(struct tape_reader *r, const char *path,
 }
 
 /* First record's time and first clock anchor.  0, or an exit code. */
-static int prescan(const struct replay_common *c, const struct replay_env *env,
-		   struct replay_when_ctx *w)
+/* What the driver learns before replaying: see prescan(). */
+struct tape_outline {
+	struct replay_when_ctx w;
+	uint64_t *seg_first; /* first_ts of each segment (0 = unknown) */
+	size_t nseg;
+};
+
+static void outline_segments(struct tape_reader *r, struct tape_outline *t)
 {
+	const struct tape_segment_info *s;
+	size_t n = tape_reader_segments(r, &s);
+	t->seg_first = n ? calloc(n, sizeof(*t->seg_first)) : NULL;
+	t->nseg = t->seg_first ? n : 0;
+	for (size_t i = 0; i < t->nseg; i++)
+		t->seg_first[i] = s[i].first_ts;
+}
+
+/*
+ * Where reading may start for a window beginning at SINCE: the start of
+ * the last segment that begins at or before it.  Every segment opens
+ * with the metadata that rebuilds the shared state (clock anchor,
+ * process and user snapshots), so earlier segments can be skipped
+ * without losing it, and a late window does not read the whole tape.
+ */
+static uint64_t seek_start(const struct tape_outline *t, uint64_t since)
+{
+	uint64_t start = 0;
+	for (size_t i = 0; since && i < t->nseg; i++)
+		if (t->seg_first[i] && t->seg_first[i] <= since &&
+		    t->seg_first[i] > start)
+			start = t->seg_first[i];
+	return start;
+}
+
+static int prescan(const struct replay_common *c, const struct replay_env *env,
+		   struct tape_outline *t)
+{
+	struct replay_when_ctx *w = &t->w;
 	struct tape_reader_opts o = {.sz = sizeof(o)};
 	struct tape_reader *r = replay_open_reader(c->tape, &o, env);
 	if (!r)
@@ -73,6 +108,7 @@ static int prescan(const struct replay_common *c, const struct replay_env *env,
 		tape_reader_close(r);
 		return REPLAY_EXIT_TROUBLE;
 	}
+	outline_segments(r, t);
 	tape_reader_close(r);
 	return 0;
 }
@@ -320,26 +356,44 @@ static void warn_all(struct replay *rp, const struct replay_common *c,
 	warn_damage(rp, env, json_warn);
 }
 
+static int replay_window_run(const struct replay_common *c,
+			     const struct replay_ops *ops,
+			     const struct replay_env *env,
+			     const struct tape_outline *t);
+
 int replay_run(const struct replay_common *c, const struct replay_ops *ops,
 	       const struct replay_env *env)
 {
-	struct replay_when_ctx w = {.utc = c->utc};
-	int rc = prescan(c, env, &w);
+	struct tape_outline t = {.w = {.utc = c->utc}};
+	int rc = prescan(c, env, &t);
 	if (rc)
 		return rc;
+	rc = replay_window_run(c, ops, env, &t);
+	free(t.seg_first);
+	return rc;
+}
+
+static int replay_window_run(const struct replay_common *c,
+			     const struct replay_ops *ops,
+			     const struct replay_env *env,
+			     const struct tape_outline *t)
+{
+	const struct replay_when_ctx *wp = &t->w;
+	int rc;
 	struct replay rp = {
 		.out = env->out,
 		.err = env->err,
 		.json = c->json,
 		.utc = c->utc,
 		.tape = c->tape,
-		.tape_start_ts = w.tape_start_ts,
+		.tape_start_ts = wp->tape_start_ts,
 	};
-	rc = parse_window(c, env, &w, &rp);
+	rc = parse_window(c, env, wp, &rp);
 	if (rc)
 		return rc;
 	struct tape_reader_opts o = {
 		.sz = sizeof(o),
+		.since_ts = seek_start(t, rp.since_ts),
 		.until_ts = rp.until_ts,
 		.file_order = (ops->flags & REPLAY_F_FILE_ORDER) != 0,
 	};
@@ -352,7 +406,7 @@ int replay_run(const struct replay_common *c, const struct replay_ops *ops,
 		tape_reader_close(rp.reader);
 		return REPLAY_EXIT_TROUBLE;
 	}
-	replay_state_set_first_clock(rp.state, &w.clock);
+	replay_state_set_first_clock(rp.state, &wp->clock);
 
 	bool started = false;
 	int streamed = stream(&rp, ops, env, &started);

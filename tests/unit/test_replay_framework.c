@@ -227,8 +227,9 @@ static int probe_entry(int argc, char **argv, const struct replay_env *env)
 {
 	static struct probe_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
-	struct replay_common c = {.tape = argv[1]};
-	(void)argc;
+	/* argv: probe TAPE [SINCE] */
+	struct replay_common c = {.tape = argv[1],
+				  .since = argc > 2 ? argv[2] : NULL};
 	struct replay_ops ops = {.on_record = probe_procs, .ctx = &ctx};
 	int rc = replay_run(&c, &ops, env);
 	fputs(ctx.log, env->out);
@@ -248,7 +249,7 @@ static void put_proc(struct fixture *fx, uint64_t ts, uint32_t pid,
 	p.uid = uid;
 	p.argc = argc;
 	p.start_ts = 1000;
-	strncpy(p.comm, comm, sizeof(p.comm));
+	memcpy(p.comm, comm, strnlen(comm, sizeof(p.comm)));
 	p.exe_len = (uint16_t)(strlen(exe) + 1);
 	p.args_len = (uint32_t)args_len;
 	fxb_put(&b, &p, sizeof(p));
@@ -333,6 +334,70 @@ static void test_process_table_bounded(void **state)
 	assert_int_equal(fx_run(&fx, probe_entry, "probe", NULL), 0);
 	assert_non_null(strstr(fx.out, "399999: ppid 1 uid 0 comm init"));
 	assert_non_null(strstr(fx.out, "1000: unknown"));
+	fx_cleanup(&fx);
+}
+
+/* ---- windows that start in a later segment ------------------------ */
+
+struct seg_ctx {
+	struct fixture *fx;
+	uint64_t ts; /* stamp of the metadata: the next event's time */
+	int segments;
+};
+
+/* What the recorder does at each segment start: anchor and snapshot.
+ * Each segment's anchor has its own offset so the test sees which one
+ * was used. */
+static int seg_meta(struct tape_writer *w, void *ctx)
+{
+	struct seg_ctx *sc = ctx;
+	sc->fx->w = w;
+	int32_t offset = 3600 * ++sc->segments;
+	fx_clock(sc->fx, sc->ts, FX_REALTIME_BASE + (sc->ts - T0), offset);
+	put_proc(sc->fx, sc->ts, 100, 1, 1000, "daemon", "/usr/sbin/daemon",
+		 "daemon\0--serve\0", 15, 2);
+	fx_user(sc->fx, sc->ts, 1000, "alice");
+	return 0;
+}
+
+static void test_seek_to_segment(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	struct seg_ctx sc = {.fx = &fx, .ts = T0};
+	struct tape_writer_opts o = {.sz = sizeof(o),
+				     .segment_time_ns = 10 * FX_SEC,
+				     .on_segment_start = seg_meta,
+				     .ctx = &sc};
+	/* The first segment opens inside fx_open_opts, stamped with the
+	 * real boot clock; our events start at T0. */
+	fx_open_opts(&fx, &o);
+	for (int i = 0; i < 36; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/f/%02d", i);
+		sc.ts = T0 + (uint64_t)i * FX_SEC + 500 * MS;
+		fx_open_rec(&fx, sc.ts, fx_task(100, 100, 1000, "daemon"), 3, 0,
+			    0, path, NULL);
+	}
+	ask(&fx, T0 + 35 * FX_SEC + 600 * MS, 100);
+	fx_close(&fx);
+	assert_true(sc.segments >= 4);
+	/* --since in the last segment: same lines as a full scan would
+	 * give, times from that segment's anchor (offset 4 h). */
+	assert_int_equal(fx_run(&fx, opensnoop_main, "opensnoop", "-T",
+				"--since", "+33s", NULL),
+			 0);
+	assert_string_equal(fx.out,
+			    "TIME     PID    COMM              FD ERR PATH\n"
+			    "10:00:33 100    daemon             3   0 /f/33\n"
+			    "10:00:34 100    daemon             3   0 /f/34\n"
+			    "10:00:35 100    daemon             3   0 /f/35\n");
+	/* the process table is rebuilt from that segment's snapshot */
+	assert_int_equal(fx_run(&fx, probe_entry, "probe", "+33s", NULL), 0);
+	assert_string_equal(fx.out,
+			    "100: ppid 1 uid 1000 comm daemon exe "
+			    "/usr/sbin/daemon args daemon --serve start 1000 "
+			    "exit 0 code 0 user alice\n");
 	fx_cleanup(&fx);
 }
 
@@ -530,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_no_anchor),
 		cmocka_unit_test(test_process_table),
 		cmocka_unit_test(test_process_table_bounded),
+		cmocka_unit_test(test_seek_to_segment),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_damage_and_verify),
 		cmocka_unit_test(test_partial_segment),
