@@ -47,14 +47,31 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 struct dir_walk {
 	struct dentry *dentry;
 	struct mount *mnt;
-	__u32 off;   /* where the next component goes in buf */
-	__u32 start; /* where the walk began */
-	__u32 done;  /* reached the root */
-	__u32 pad;
+	__u32 off;    /* where the next component goes in buf */
+	__u32 start;  /* where the walk began */
+	__u32 done;   /* reached the root */
+	__u32 staged; /* the record is built in the stage */
 };
 
+/*
+ * Records are built in a CPU's scratch buffer at the end of the records
+ * already staged there, and handed to the ring buffer in batches: one
+ * bpf_ringbuf_output() takes a spinlock with interrupts off, which costs
+ * more than building a record on a paravirtualised host.  A batch goes
+ * out when STAGE_FLUSH bytes wait, or STAGE_FLUSH_NS after its first
+ * record (a per-CPU timer), whichever comes first.
+ */
+#define CLOCK_BOOTTIME_ID 7 /* <linux/time.h> CLOCK_BOOTTIME */
+#define STAGE_FLUSH	  8192
+#define STAGE_FLUSH_NS	  4000000
+#define BUF_SIZE	  (2 * SCRATCH_SIZE) /* stage + one largest record */
+
 struct scratch {
-	__u8 buf[SCRATCH_SIZE];
+	__u8 buf[BUF_SIZE];
+	/* staged records: count << 32 | bytes; changed by compare-and-swap
+	 * only, as the flush timer may interrupt a program on this CPU */
+	__u64 stage;
+	__u64 stage_at_build; /* stage when the record being built began */
 	/* Kept in the map value rather than on the stack: the verifier
 	 * then sees an unknown (masked) offset in every loop step, and
 	 * checks the step once instead of once per possible offset. */
@@ -65,6 +82,20 @@ struct scratch {
 	__u32 cached_tgid;
 	__u32 cached_traced;
 };
+
+/* The per-CPU flush timers (tp_btf programs only: the kernel refuses
+ * maps holding timers to raw_tp and uprobe programs). */
+struct flush_timer {
+	struct bpf_timer timer;
+	__u32 ready;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* resized: one per CPU */
+	__type(key, __u32);
+	__type(value, struct flush_timer);
+} flush_timers SEC(".maps");
 
 /* One scratch buffer per CPU, indexed by CPU number (a per-CPU array
  * value may not exceed 32 KiB); the recorder sets max_entries to the
@@ -128,6 +159,8 @@ const volatile bool enable_rw = true;
 const volatile bool enable_life = true;
 const volatile bool enable_exec = true;
 const volatile __u64 wakeup_bytes = 4 << 20;
+/* batch records per CPU (tp_btf only: needs the flush timers) */
+const volatile bool use_stage = false;
 
 /* x86_64 system call numbers. */
 enum {
@@ -162,12 +195,40 @@ struct sys_call {
 	unsigned long arg[6];
 };
 
-static __always_inline __u8 *scratch_buf(void)
+static __always_inline struct scratch *scratch(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
 
-	return s ? s->buf : NULL;
+	return bpf_map_lookup_elem(&scratch_map, &cpu);
+}
+
+/* Where the record being built lies: after the staged ones, or at 0. */
+static __always_inline __u8 *record_buf(struct scratch *s, bool staged)
+{
+	return staged ? s->buf + ((__u32)s->stage_at_build & (STAGE_FLUSH - 1))
+		      : s->buf;
+}
+
+static __always_inline void flush_stage(struct scratch *s);
+
+/*
+ * Start a record: the buffer to build it in.  STAGED is a constant true
+ * in tp_btf programs and false elsewhere (direct output).
+ */
+static __always_inline __u8 *begin_record(bool staged)
+{
+	struct scratch *s = scratch();
+
+	staged = staged && use_stage;
+	if (!s)
+		return NULL;
+	if (staged) {
+		if ((__u32)s->stage >= STAGE_FLUSH)
+			flush_stage(s); /* not expected: flushed on commit */
+		s->stage_at_build = s->stage;
+	}
+	s->walk.staged = staged;
+	return record_buf(s, staged);
 }
 
 static __always_inline struct dir_walk *scratch_walk(void)
@@ -225,7 +286,7 @@ static __always_inline bool is_traced(__u32 tgid)
 }
 
 /* Does the current task pass the filters?  Cheapest checks first. */
-static __always_inline bool wanted(void)
+static __always_inline bool wanted_in(bool cache)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
@@ -233,12 +294,16 @@ static __always_inline bool wanted(void)
 		return false;
 	if (filter_uid && (__u32)bpf_get_current_uid_gid() != target_uid)
 		return false;
-	if (filter_pids && !is_traced(tgid))
+	if (filter_pids &&
+	    !(cache ? is_traced(tgid)
+		    : bpf_map_lookup_elem(&traced, &tgid) != NULL))
 		return false;
 	if (filter_comm && !comm_matches())
 		return false;
 	return true;
 }
+
+#define wanted() wanted_in(true)
 
 static __always_inline void fill_task(struct tt_task *t)
 {
@@ -251,19 +316,78 @@ static __always_inline void fill_task(struct tt_task *t)
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }
 
+/* Ring buffer flags: wake the recorder only when the ring is filling up
+ * (it drains on a short timer otherwise).  Asking the ring how full it is
+ * touches a shared cache line, so it is done for every 32nd output. */
+static __always_inline __u64 wakeup_flags(struct scratch *s)
+{
+	if ((s->emitted++ & 31) == 0 &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /*
- * Finish the record in BUF (header at 0, BODY_LEN body bytes written) and
- * hand it to the ring buffer.  Wakes the recorder only when the ring is
- * filling up: it drains on a short timer otherwise.
+ * Hand the staged records of S to the ring buffer.  Claims them with a
+ * compare-and-swap first, so that the flush timer and a program on the
+ * same CPU never both send them.
  */
-static __always_inline void emit(__u8 *buf, __u16 type, __u32 body_len)
+static __always_inline void flush_stage(struct scratch *s)
+{
+	__u64 cur = s->stage;
+	__u32 len = (__u32)cur & (BUF_SIZE - 1);
+	__u32 zero = 0;
+	__u64 *n;
+
+	if (!len || __sync_val_compare_and_swap(&s->stage, cur, 0) != cur)
+		return;
+	if (bpf_ringbuf_output(&events, s->buf, len, wakeup_flags(s)) == 0)
+		return;
+	n = bpf_map_lookup_elem(&lost, &zero);
+	if (n)
+		*n += cur >> 32;
+}
+
+static int on_flush_timer(void *map, __u32 *key, struct flush_timer *ft)
+{
+	struct scratch *s = scratch();
+
+	/* the timer is pinned to its CPU: flush only that CPU's stage */
+	if (s && *key == bpf_get_smp_processor_id())
+		flush_stage(s);
+	return 0;
+}
+
+static __always_inline void arm_flush_timer(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct flush_timer *ft = bpf_map_lookup_elem(&flush_timers, &cpu);
+
+	if (!ft)
+		return;
+	if (!ft->ready) {
+		bpf_timer_init(&ft->timer, &flush_timers, CLOCK_BOOTTIME_ID);
+		bpf_timer_set_callback(&ft->timer, on_flush_timer);
+		ft->ready = 1;
+	}
+	bpf_timer_start(&ft->timer, STAGE_FLUSH_NS, BPF_F_TIMER_CPU_PIN);
+}
+
+/*
+ * Finish the record in BUF (header at 0, BODY_LEN body bytes written):
+ * add it to the CPU's stage (STAGED) or hand it to the ring buffer.
+ */
+static __always_inline void emit(__u8 *buf, __u16 type, __u32 body_len,
+				 bool staged)
 {
 	struct tt_rec_hdr *hdr = (void *)buf;
+	struct scratch *s = scratch();
 	__u32 used = sizeof(*hdr) + body_len;
 	__u32 size = (used + 7) & ~7u;
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 old, new;
 
-	if (size >= SCRATCH_SIZE)
+	staged = staged && use_stage;
+	if (!s || size >= SCRATCH_SIZE)
 		return;
 	size &= SCRATCH_SIZE -
 		1; /* the same value, a bound the verifier sees */
@@ -275,12 +399,19 @@ static __always_inline void emit(__u8 *buf, __u16 type, __u32 body_len)
 	hdr->flags = 0;
 	hdr->body_len = body_len;
 	hdr->ts = bpf_ktime_get_boot_ns();
-	/* asking the ring how full it is costs a shared cache line: do it
-	 * every 32nd record (the threshold leaves ample headroom) */
-	if ((((struct scratch *)buf)->emitted++ & 31) == 0 &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, buf, size, flags))
+	if (staged) {
+		old = s->stage_at_build;
+		new = old + (1ull << 32) + size;
+		if (__sync_val_compare_and_swap(&s->stage, old, new) == old) {
+			if ((__u32)old == 0)
+				arm_flush_timer();
+			if ((__u32) new >= STAGE_FLUSH)
+				flush_stage(s);
+			return;
+		}
+		/* the timer flushed meanwhile: this record goes alone */
+	}
+	if (bpf_ringbuf_output(&events, buf, size, wakeup_flags(s)))
 		count_loss();
 }
 
@@ -306,14 +437,17 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 /* bpf_loop callback: one step up, crossing a mount point if needed. */
 static long dir_step(__u32 i, void *unused)
 {
-	struct dir_walk *w = scratch_walk();
+	struct scratch *s = scratch();
 	struct dentry *dentry, *root, *parent;
+	struct dir_walk *w;
 	struct mount *mnt;
-	__u8 *buf = scratch_buf();
+	__u8 *buf;
 	long n;
 
-	if (!w || !buf)
+	if (!s)
 		return 1;
+	w = &s->walk;
+	buf = record_buf(s, w->staged);
 	dentry = KCAST(dentry, w->dentry);
 	mnt = KCAST(mount, w->mnt);
 	root = mnt->mnt.mnt_root;
@@ -449,9 +583,9 @@ new_file_op(__u8 *buf, const struct sys_call *c, __u16 sys)
 
 #define FILE_OP_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_file_op))
 
-static __always_inline void on_open(const struct sys_call *c)
+static __always_inline void on_open(const struct sys_call *c, bool staged)
 {
-	__u8 *buf = scratch_buf();
+	__u8 *buf = begin_record(staged);
 	struct tt_file_op *op;
 	const char *upath;
 	__u32 off = FILE_OP_START;
@@ -503,12 +637,12 @@ static __always_inline void on_open(const struct sys_call *c)
 			file_identity(f, &op->dev, &op->ino);
 		}
 	}
-	emit(buf, TT_REC_OPEN, off - sizeof(struct tt_rec_hdr));
+	emit(buf, TT_REC_OPEN, off - sizeof(struct tt_rec_hdr), staged);
 }
 
-static __always_inline void on_unlink(const struct sys_call *c)
+static __always_inline void on_unlink(const struct sys_call *c, bool staged)
 {
-	__u8 *buf = scratch_buf();
+	__u8 *buf = begin_record(staged);
 	struct tt_file_op *op;
 	const char *upath;
 	__u32 off = FILE_OP_START;
@@ -531,12 +665,12 @@ static __always_inline void on_unlink(const struct sys_call *c)
 					&op->dir_len, &trunc);
 	if (trunc)
 		op->reserved |= TT_FILE_DIR_TRUNCATED;
-	emit(buf, TT_REC_UNLINK, off - sizeof(struct tt_rec_hdr));
+	emit(buf, TT_REC_UNLINK, off - sizeof(struct tt_rec_hdr), staged);
 }
 
-static __always_inline void on_rename(const struct sys_call *c)
+static __always_inline void on_rename(const struct sys_call *c, bool staged)
 {
-	__u8 *buf = scratch_buf();
+	__u8 *buf = begin_record(staged);
 	struct tt_file_op *op;
 	const char *from, *to;
 	__u32 off = FILE_OP_START;
@@ -567,7 +701,7 @@ static __always_inline void on_rename(const struct sys_call *c)
 					 &op->dir2_len, &trunc);
 	if (trunc)
 		op->reserved |= TT_FILE_DIR2_TRUNCATED;
-	emit(buf, TT_REC_RENAME, off - sizeof(struct tt_rec_hdr));
+	emit(buf, TT_REC_RENAME, off - sizeof(struct tt_rec_hdr), staged);
 }
 
 static __always_inline __u16 rw_syscall(long nr, bool *is_write)
@@ -602,7 +736,7 @@ static __always_inline __u16 rw_syscall(long nr, bool *is_write)
 
 #define RW_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_rw))
 
-static __always_inline void on_rw(const struct sys_call *c)
+static __always_inline void on_rw(const struct sys_call *c, bool staged)
 {
 	struct file *f = fd_file(c->arg[0]);
 	struct tt_rw *rw;
@@ -612,7 +746,7 @@ static __always_inline void on_rw(const struct sys_call *c)
 
 	if (!f)
 		return;
-	buf = scratch_buf();
+	buf = begin_record(staged);
 	if (!buf)
 		return;
 	rw = (void *)(buf + sizeof(struct tt_rec_hdr));
@@ -632,7 +766,7 @@ static __always_inline void on_rw(const struct sys_call *c)
 	n = bpf_probe_read_kernel_str(buf + RW_START, NAME_BUF,
 				      f->f_path.dentry->d_name.name);
 	rw->name_len = n > 0 ? n : 0;
-	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len);
+	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len, staged);
 }
 
 #define EXEC_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_exec))
@@ -649,9 +783,10 @@ static __always_inline struct tt_exec *new_exec(__u8 *buf)
 }
 
 /* A failed execve/execveat: filename and argv from the caller's memory. */
-static __always_inline void on_failed_exec(const struct sys_call *c)
+static __always_inline void on_failed_exec(const struct sys_call *c,
+					   bool staged)
 {
-	__u8 *buf = scratch_buf();
+	__u8 *buf = begin_record(staged);
 	const char *const *argv;
 	const char *filename;
 	struct tt_exec *e;
@@ -698,10 +833,10 @@ static __always_inline void on_failed_exec(const struct sys_call *c)
 	if (i == EXEC_ARGV_MAX)
 		e->flags |= TT_EXEC_TRUNCATED;
 	e->args_len = off - args_start;
-	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr));
+	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr), staged);
 }
 
-static __always_inline void dispatch(const struct sys_call *c)
+static __always_inline void dispatch(const struct sys_call *c, bool staged)
 {
 	switch (c->nr) {
 	case NR_open:
@@ -709,7 +844,7 @@ static __always_inline void dispatch(const struct sys_call *c)
 	case NR_openat2:
 	case NR_creat:
 		if (enable_open && wanted())
-			on_open(c);
+			on_open(c, staged);
 		break;
 	case NR_read:
 	case NR_write:
@@ -722,24 +857,24 @@ static __always_inline void dispatch(const struct sys_call *c)
 	case NR_preadv2:
 	case NR_pwritev2:
 		if (enable_rw && c->ret > 0 && wanted())
-			on_rw(c);
+			on_rw(c, staged);
 		break;
 	case NR_unlink:
 	case NR_unlinkat:
 	case NR_rmdir:
 		if (enable_life && wanted())
-			on_unlink(c);
+			on_unlink(c, staged);
 		break;
 	case NR_rename:
 	case NR_renameat:
 	case NR_renameat2:
 		if (enable_life && wanted())
-			on_rename(c);
+			on_rename(c, staged);
 		break;
 	case NR_execve:
 	case NR_execveat:
 		if (enable_exec && c->ret < 0 && wanted())
-			on_failed_exec(c);
+			on_failed_exec(c, staged);
 		break;
 	}
 }
@@ -785,7 +920,7 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 	c.arg[3] = regs->r10;
 	c.arg[4] = regs->r8;
 	c.arg[5] = regs->r9;
-	dispatch(&c);
+	dispatch(&c, true);
 	return 0;
 }
 
@@ -804,7 +939,7 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 	c.arg[3] = BPF_CORE_READ(regs, r10);
 	c.arg[4] = BPF_CORE_READ(regs, r8);
 	c.arg[5] = BPF_CORE_READ(regs, r9);
-	dispatch(&c);
+	dispatch(&c, false);
 	return 0;
 }
 
@@ -815,7 +950,8 @@ struct count_ctx {
 
 static long count_one(__u32 i, struct count_ctx *cc)
 {
-	__u8 *buf = scratch_buf();
+	struct scratch *s = scratch();
+	__u8 *buf = s ? record_buf(s, s->walk.staged) : NULL;
 
 	if (!buf || i >= cc->len)
 		return 1;
@@ -830,6 +966,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
+	const bool staged = true;
 	struct mm_struct *mm;
 	unsigned long arg_start, arg_end, len;
 	struct tt_exec *e;
@@ -839,7 +976,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
 
 	if (!enable_exec || !wanted())
 		return 0;
-	buf = scratch_buf();
+	buf = begin_record(staged);
 	if (!buf)
 		return 0;
 	e = new_exec(buf);
@@ -871,13 +1008,14 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
 	}
 	e->args_len = len;
 	off += len;
-	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr));
+	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr), staged);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 {
+	const bool staged = true;
 	__u32 child_pid = BPF_CORE_READ(child, pid);
 	struct tt_fork *f;
 	__u8 *buf;
@@ -892,20 +1030,21 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 		bpf_map_update_elem(&traced, &child_pid, &one, BPF_ANY);
 		__sync_fetch_and_add(&traced_gen, 1);
 	}
-	buf = scratch_buf();
+	buf = begin_record(staged);
 	if (!buf)
 		return 0;
 	f = (void *)(buf + sizeof(struct tt_rec_hdr));
 	__builtin_memset(f, 0, sizeof(*f));
 	fill_task(&f->task);
 	f->child_pid = child_pid;
-	emit(buf, TT_REC_FORK, sizeof(*f));
+	emit(buf, TT_REC_FORK, sizeof(*f), staged);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_exit, struct task_struct *p)
 {
+	const bool staged = true;
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -918,14 +1057,14 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 		return 0;
 	if (filter_pids && bpf_map_delete_elem(&traced, &tgid) == 0)
 		__sync_fetch_and_add(&traced_gen, 1);
-	buf = scratch_buf();
+	buf = begin_record(staged);
 	if (!buf)
 		return 0;
 	x = (void *)(buf + sizeof(struct tt_rec_hdr));
 	__builtin_memset(x, 0, sizeof(*x));
 	fill_task(&x->task);
 	x->exit_code = BPF_CORE_READ(task, exit_code);
-	emit(buf, TT_REC_EXIT, sizeof(*x));
+	emit(buf, TT_REC_EXIT, sizeof(*x), staged);
 	return 0;
 }
 
@@ -934,22 +1073,39 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 SEC("uretprobe")
 int BPF_KRETPROBE(bash_readline, const char *line)
 {
+	/* reserved in the ring directly: this program may be preempted, so
+	 * it must not share the per-CPU scratch buffer; the recorder copies
+	 * the framed record and stops at the zero header after it */
+	const __u32 room = LINE_START + LINE_MAX_LEN + 24;
+	struct tt_rec_hdr *hdr;
 	struct tt_readline *r;
-	__u8 *buf;
+	__u32 end;
 	long n;
 
-	if (!line || !wanted())
+	if (!line || !wanted_in(false))
 		return 0;
-	buf = scratch_buf();
-	if (!buf)
+	hdr = bpf_ringbuf_reserve(&events, room, 0);
+	if (!hdr) {
+		count_loss();
 		return 0;
-	r = (void *)(buf + sizeof(struct tt_rec_hdr));
+	}
+	r = (void *)(hdr + 1);
 	__builtin_memset(r, 0, sizeof(*r));
 	fill_task(&r->task);
-	n = bpf_probe_read_user_str(buf + LINE_START, LINE_MAX_LEN, line);
-	if (n <= 0)
+	n = bpf_probe_read_user_str((__u8 *)hdr + LINE_START, LINE_MAX_LEN,
+				    line);
+	if (n <= 0 || n > LINE_MAX_LEN) {
+		bpf_ringbuf_discard(hdr, 0);
 		return 0;
+	}
 	r->line_len = n;
-	emit(buf, TT_REC_READLINE, sizeof(*r) + n);
+	hdr->type = TT_REC_READLINE;
+	hdr->flags = 0;
+	hdr->body_len = sizeof(*r) + n;
+	hdr->ts = bpf_ktime_get_boot_ns();
+	end = LINE_START + n;
+	for (int i = 0; i < 24; i++) /* padding, then a zero header */
+		((__u8 *)hdr)[end + i] = 0;
+	bpf_ringbuf_submit(hdr, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -360,6 +360,8 @@ static int finish(struct recorder *r, bool show, double secs)
 	int rc, close_rc;
 
 	tracetape_bpf__detach(r->probes.skel);
+	/* records still staged per CPU go out on their flush timers (4 ms) */
+	nanosleep(&(struct timespec){0, 20000000}, NULL);
 	rc = pump_stop(r->pump);
 	pump_stats(r->pump, &st);
 	close_rc = tape_writer_close(r->writer);

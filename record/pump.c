@@ -108,13 +108,37 @@ static void queue_current(struct pump *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* ring_buffer callback: copy the record out (ring pages are read-only). */
+/*
+ * Length of the framed records at the start of a ring buffer sample (a
+ * batch from one CPU, or one record with unused room after it, ended by
+ * a zero header), counting them by type into P.
+ */
+static size_t framed_prefix(struct pump *p, const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+
+	while (off + sizeof(struct tt_rec_hdr) <= size) {
+		const struct tt_rec_hdr *hdr = (const void *)(data + off);
+		size_t len =
+			sizeof(*hdr) + (((size_t)hdr->body_len + 7) & ~7ul);
+
+		if (hdr->type == 0 || off + len > size)
+			break;
+		atomic_fetch_add_explicit(&p->events, 1, memory_order_relaxed);
+		if (hdr->type < 16)
+			atomic_fetch_add_explicit(&p->by_type[hdr->type], 1,
+						  memory_order_relaxed);
+		off += len;
+	}
+	return off;
+}
+
+/* ring_buffer callback: copy the records out (ring pages are read-only). */
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct pump *p = ctx;
-	const struct tt_rec_hdr *hdr = data;
 
-	if (size < sizeof(*hdr) || size > BATCH_CAP)
+	if (size > BATCH_CAP)
 		return 0;
 	if (p->cur && p->cur->len + size > BATCH_CAP)
 		queue_current(p);
@@ -122,12 +146,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 		p->cur = batch_get(p);
 	if (!p->cur)
 		return -ENOMEM;
+	size = framed_prefix(p, data, size);
 	memcpy(p->cur->data + p->cur->len, data, size);
 	p->cur->len += size;
-	atomic_fetch_add_explicit(&p->events, 1, memory_order_relaxed);
-	if (hdr->type < 16)
-		atomic_fetch_add_explicit(&p->by_type[hdr->type], 1,
-					  memory_order_relaxed);
 	return 0;
 }
 
