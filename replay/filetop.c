@@ -85,12 +85,16 @@ struct filetop {
 /* ------------------------------------------------------------------ */
 /* The (tid, dev, ino) table                                           */
 
+/* All three key fields folded, then murmur3's finaliser. */
 static uint64_t ft_hash(uint32_t tid, uint64_t dev, uint64_t ino)
 {
-	uint64_t h = ino * 0x9e3779b97f4a7c15ull;
+	uint64_t h = ino ^ (dev << 24) ^ ((uint64_t)tid << 40) ^ (tid >> 24);
 
-	h ^= (dev + ((uint64_t)tid << 32)) * 0xc2b2ae3d27d4eb4full;
-	return h ^ (h >> 31);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 static int ft_table_init(struct ft_table *t)
