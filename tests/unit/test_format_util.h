@@ -193,22 +193,32 @@ static inline void sb_block(struct seg_builder *b, uint16_t type,
 	sb_put(b, payload, payload_len);
 }
 
-/* A CHUNK block holding RAW (framed records) compressed with zstd. */
-static inline void sb_chunk(struct seg_builder *b, uint64_t seq,
-			    uint64_t min_ts, uint64_t max_ts, uint32_t nrec,
-			    const void *raw, size_t raw_len)
+/* A CHUNK block holding RAW (framed records) compressed with zstd, with
+ * chunk FLAGS (TT_CHUNK_F_*). */
+static inline void sb_chunk_flags(struct seg_builder *b, uint64_t seq,
+				  uint64_t min_ts, uint64_t max_ts,
+				  uint32_t nrec, uint32_t flags,
+				  const void *raw, size_t raw_len)
 {
 	uint8_t ext[48] = {0};
 	tt_put64(ext, seq);
 	tt_put64(ext + 8, min_ts);
 	tt_put64(ext + 16, max_ts);
 	tt_put32(ext + 24, nrec);
+	tt_put32(ext + 28, flags);
 	tt_put64(ext + 32, min_ts);
 	size_t cap = ZSTD_compressBound(raw_len);
 	void *z = malloc(cap);
 	size_t zn = ZSTD_compress(z, cap, raw, raw_len, 1);
 	sb_block(b, TT_BLOCK_CHUNK, TT_BLOCK_F_ZSTD, ext, 48, z, zn, raw_len);
 	free(z);
+}
+
+static inline void sb_chunk(struct seg_builder *b, uint64_t seq,
+			    uint64_t min_ts, uint64_t max_ts, uint32_t nrec,
+			    const void *raw, size_t raw_len)
+{
+	sb_chunk_flags(b, seq, min_ts, max_ts, nrec, 0, raw, raw_len);
 }
 
 /* Append one framed record to RAW. */
