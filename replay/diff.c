@@ -215,16 +215,6 @@ static void task_comm(const struct tt_task *t, char out[TT_COMM_LEN + 1])
 	replay_task_comm(t, out);
 }
 
-static const char *errno_name(int64_t ret, char *buf, size_t size)
-{
-	const char *name = strerrorname_np((int)-ret);
-
-	if (name)
-		return name;
-	snprintf(buf, size, "error %" PRId64, -ret);
-	return buf;
-}
-
 static void remember_inode(struct diff_side *s, uint64_t dev, uint64_t ino,
 			   const char *path)
 {
@@ -254,7 +244,7 @@ static void take_open(struct diff_side *s, const struct replay_file_op *op,
 	key_reset(&k);
 	key_str(&k, comm);
 	key_name(&k, s->o, path);
-	key_str(&k, ok ? "ok" : errno_name(op->f.ret, ebuf, sizeof(ebuf)));
+	key_str(&k, ok ? "ok" : errno_text(op->f.ret, ebuf, sizeof(ebuf)));
 	count_key(s, SEC_OPENS, &k);
 	if (ok && (op->f.fmode & TT_FMODE_CREATED)) {
 		key_reset(&k);
@@ -406,7 +396,7 @@ static void take_exec(struct diff_side *s, const struct tape_record *rec)
 		memcpy(argv, folded, sizeof(argv));
 	}
 	if (ex.f.ret < 0) {
-		count_exec(s, argv, errno_name(ex.f.ret, ebuf, sizeof(ebuf)));
+		count_exec(s, argv, errno_text(ex.f.ret, ebuf, sizeof(ebuf)));
 		return;
 	}
 	p = proc_get(s, ex.f.task.pid);
@@ -420,19 +410,6 @@ static void take_exec(struct diff_side *s, const struct tape_record *rec)
 		s->oom = true;
 }
 
-static void exit_outcome(int32_t status, char *out, size_t size)
-{
-	int sig = status & 0x7f;
-	const char *name = sig ? sigabbrev_np(sig) : NULL;
-
-	if (!sig)
-		snprintf(out, size, "exit %d", (status >> 8) & 0xff);
-	else if (name)
-		snprintf(out, size, "killed by SIG%s", name);
-	else
-		snprintf(out, size, "killed by signal %d", sig);
-}
-
 static void take_exit(struct diff_side *s, const struct tape_record *rec)
 {
 	struct tt_exit x;
@@ -444,7 +421,7 @@ static void take_exit(struct diff_side *s, const struct tape_record *rec)
 	if (!p)
 		return;
 	if (p->exec_argv) {
-		exit_outcome(x.exit_code, outcome, sizeof(outcome));
+		wait_status_text(x.exit_code, outcome, sizeof(outcome));
 		count_exec(s, p->exec_argv, outcome);
 	}
 	proc_forget(s, x.task.pid);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* diff_argv.c - shell-quoted argument lines; see diff_argv.h. */
+/* diff_argv.c - processes in words: argv lines, exit statuses, errnos. */
 #include "diff_argv.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "replay.h"
@@ -67,4 +68,28 @@ size_t argv_shell_join(const char *args, size_t len, char *out, size_t size)
 		append_word(&l, a);
 	out[l.len] = '\0';
 	return l.len;
+}
+
+void wait_status_text(int status, char *out, size_t size)
+{
+	int sig = status & 0x7f;
+	const char *name = sig ? sigabbrev_np(sig) : NULL;
+	const char *core = (status & 0x80) ? " (core dumped)" : "";
+
+	if (!sig)
+		snprintf(out, size, "exit %d", (status >> 8) & 0xff);
+	else if (name)
+		snprintf(out, size, "killed by SIG%s%s", name, core);
+	else
+		snprintf(out, size, "killed by signal %d%s", sig, core);
+}
+
+const char *errno_text(long long ret, char *buf, size_t size)
+{
+	const char *name = strerrorname_np((int)-ret);
+
+	if (name)
+		return name;
+	snprintf(buf, size, "error %lld", -ret);
+	return buf;
 }

@@ -21,7 +21,6 @@
 #include "diff_argv.h"
 #include "diff_map.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,29 +140,12 @@ static int keep_argv(struct hist_exec *e, const struct replay_exec *ex)
 	return 0;
 }
 
-/* "exit 1", "killed by SIGKILL (core dumped)" from a wait(2) status. */
-static void format_status(int32_t status, char *out, size_t size)
-{
-	int sig = status & 0x7f;
-	const char *name = sig ? sigabbrev_np(sig) : NULL;
-	const char *core = (status & 0x80) ? " (core dumped)" : "";
-
-	if (!sig)
-		snprintf(out, size, "exit %d", (status >> 8) & 0xff);
-	else if (name)
-		snprintf(out, size, "killed by SIG%s%s", name, core);
-	else
-		snprintf(out, size, "killed by signal %d%s", sig, core);
-}
-
 static void format_errno(int64_t ret, char *out, size_t size)
 {
-	const char *name = strerrorname_np((int)-ret);
+	char buf[32];
 
-	if (name)
-		snprintf(out, size, "exec failed: %s", name);
-	else
-		snprintf(out, size, "exec failed: error %lld", (long long)-ret);
+	snprintf(out, size, "exec failed: %s",
+		 errno_text(ret, buf, sizeof(buf)));
 }
 
 static uint32_t *live_session(struct history *h, uint32_t pid)
@@ -470,7 +452,7 @@ static void exec_status(const struct hist_exec *e, char *out, size_t size)
 	else if (e->replaced)
 		snprintf(out, size, "exec'd again");
 	else if (e->exited)
-		format_status(e->exit_code, out, size);
+		wait_status_text(e->exit_code, out, size);
 	else
 		snprintf(out, size, "still running at the end");
 }
@@ -537,7 +519,7 @@ static void print_session_text(struct replay *rp, const struct hist_session *s)
 		char hms[REPLAY_HMS_LEN];
 
 		replay_fmt_hms(rp, s->exit_ts, hms);
-		format_status(s->exit_code, status, sizeof(status));
+		wait_status_text(s->exit_code, status, sizeof(status));
 		fprintf(rp->out, "bash ended %s (%s)\n", hms, status);
 	} else if (s->execd) {
 		char hms[REPLAY_HMS_LEN];
@@ -582,7 +564,7 @@ static void json_exec(FILE *f, struct replay *rp, const struct hist_exec *e)
 	fprintf(f, ",\"ret\":%lld,\"argv_truncated\":%s", (long long)e->ret,
 		e->truncated ? "true" : "false");
 	if (e->ret == 0 && e->exited && !e->replaced) {
-		format_status(e->exit_code, status, sizeof(status));
+		wait_status_text(e->exit_code, status, sizeof(status));
 		fprintf(f, ",\"wait_status\":%d,\"status\":", e->exit_code);
 	} else {
 		exec_status(e, status, sizeof(status));
