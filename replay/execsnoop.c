@@ -25,17 +25,25 @@ struct execsnoop {
 	struct replay_buf *buf;
 };
 
-/* The arguments joined with spaces, for -l (bounded). */
+/* The arguments joined with spaces, for -l (bounded): the same strings
+ * print_args() shows, so a match is always visible. */
 static void join_args(const struct replay_exec *ex, char *out, size_t size)
 {
-	size_t n = ex->args_len < size - 1 ? ex->args_len : size - 1;
-	memcpy(out, ex->args ? ex->args : "", n);
+	size_t pos = 0, n = 0;
+	const char *arg;
+	for (uint32_t i = 0;
+	     i < ex->f.argc &&
+	     (arg = replay_next_string(ex->args, ex->args_len, &pos));
+	     i++) {
+		size_t k = strlen(arg);
+		if (n + k + 2 > size)
+			break;
+		if (i)
+			out[n++] = ' ';
+		memcpy(out + n, arg, k);
+		n += k;
+	}
 	out[n] = '\0';
-	while (n > 0 && out[n - 1] == '\0')
-		n--;
-	for (size_t i = 0; i < n; i++)
-		if (out[i] == '\0')
-			out[i] = ' ';
 }
 
 static bool wanted(const struct execsnoop *o, const struct replay_exec *ex,

@@ -36,7 +36,8 @@ struct info {
 	uint64_t unknown, records, events;
 	uint64_t first_ts, last_ts;
 	struct cpu_loss *cpus;
-	uint32_t ncpus; /* entries in cpus */
+	uint32_t ncpus;		 /* entries in cpus */
+	struct cpu_loss bad_cpu; /* CPU numbers past CPUS_MAX (damaged?) */
 	uint64_t lost;
 };
 
@@ -89,18 +90,21 @@ static void note_loss(struct info *in, const struct tape_record *rec)
 {
 	struct tt_loss l;
 	tape_rec_fixed(rec, &l, sizeof(l));
-	if (!l.count || l.cpu >= CPUS_MAX)
+	if (!l.count)
 		return;
-	if (l.cpu >= in->ncpus) {
+	struct cpu_loss *c = &in->bad_cpu;
+	if (l.cpu < CPUS_MAX && l.cpu >= in->ncpus) {
 		uint32_t n = l.cpu + 1;
 		struct cpu_loss *p = realloc(in->cpus, n * sizeof(*p));
 		if (!p)
-			return;
+			goto count; /* still counted, under "CPU ?" */
 		memset(p + in->ncpus, 0, (n - in->ncpus) * sizeof(*p));
 		in->cpus = p;
 		in->ncpus = n;
 	}
-	struct cpu_loss *c = &in->cpus[l.cpu];
+	if (l.cpu < in->ncpus)
+		c = &in->cpus[l.cpu];
+count:
 	if (!c->records) {
 		c->first_ts = rec->ts;
 		c->first_since = l.since_ts ? l.since_ts : rec->ts;
@@ -308,17 +312,22 @@ static void print_losses(FILE *f, struct replay *rp, const struct info *in)
 		"%-12s%" PRIu64 " events (ring buffer full on the recording "
 		"host; analyses miss them)\n",
 		"lost", in->lost);
-	for (uint32_t cpu = 0; cpu < in->ncpus; cpu++) {
-		const struct cpu_loss *c = &in->cpus[cpu];
+	for (uint32_t cpu = 0; cpu <= in->ncpus; cpu++) {
+		bool bad = cpu == in->ncpus;
+		const struct cpu_loss *c = bad ? &in->bad_cpu : &in->cpus[cpu];
 		if (!c->records)
 			continue;
-		char a[REPLAY_ISO_LEN], b[REPLAY_ISO_LEN];
+		char a[REPLAY_ISO_LEN], b[REPLAY_ISO_LEN], name[16];
 		replay_fmt_iso(rp, c->first_since, a);
 		replay_fmt_iso(rp, c->last_ts, b);
+		if (bad)
+			snprintf(name, sizeof(name), "?");
+		else
+			snprintf(name, sizeof(name), "%" PRIu32, cpu);
 		fprintf(f,
-			"  CPU %-5" PRIu32 " %" PRIu64 " lost in %" PRIu64
+			"  CPU %-5s %" PRIu64 " lost in %" PRIu64
 			" loss records, between %s and %s\n",
-			cpu, c->count, c->records, a, b);
+			name, c->count, c->records, a, b);
 	}
 }
 
@@ -427,13 +436,17 @@ static void json_losses(struct replay_json *j, struct replay *rp,
 	replay_json_key(j, "lost_per_cpu");
 	putc('[', j->f);
 	int n = 0;
-	for (uint32_t cpu = 0; cpu < in->ncpus; cpu++) {
-		const struct cpu_loss *c = &in->cpus[cpu];
+	for (uint32_t cpu = 0; cpu <= in->ncpus; cpu++) {
+		bool bad = cpu == in->ncpus;
+		const struct cpu_loss *c = bad ? &in->bad_cpu : &in->cpus[cpu];
 		if (!c->records)
 			continue;
 		struct replay_json o = {j->f, 0};
 		fputs(n++ ? ",{" : "{", j->f);
-		replay_json_uint(&o, "cpu", cpu);
+		if (bad) /* a CPU number no machine has: damaged record */
+			replay_json_int(&o, "cpu", -1);
+		else
+			replay_json_uint(&o, "cpu", cpu);
 		replay_json_uint(&o, "count", c->count);
 		replay_json_uint(&o, "records", c->records);
 		json_ts(&o, rp, "first_ts_ns", "first", c->first_since);

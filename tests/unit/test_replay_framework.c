@@ -401,6 +401,100 @@ static void test_seek_to_segment(void **state)
 	fx_cleanup(&fx);
 }
 
+/* ---- hostile records -------------------------------------------- */
+
+/* Lengths that point past the body, missing NULs, short bodies, huge
+ * counts: every analysis must read only inside the body (ASan checks)
+ * and still print the sane records around them. */
+static void test_malformed_records(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	uint64_t ts = T0;
+	struct tt_file_op f;
+	memset(&f, 0, sizeof(f));
+	f.task = fx_task(1, 1, 0, "bad");
+	f.syscall = 999;
+	f.path_len = 60000; /* past the body */
+	f.dir_len = 60000;
+	f.path2_len = 3;
+	fx_append(&fx, TT_REC_OPEN, ++ts, &f, sizeof(f));
+	f.path_len = 4; /* no NUL at the end */
+	char body[sizeof(f) + 4];
+	memcpy(body, &f, sizeof(f));
+	memcpy(body + sizeof(f), "abcd", 4);
+	fx_append(&fx, TT_REC_OPEN, ++ts, body, sizeof(body));
+	fx_append(&fx, TT_REC_RENAME, ++ts, body, sizeof(body));
+	struct tt_exec e;
+	memset(&e, 0, sizeof(e));
+	e.task = fx_task(2, 2, 0, "bad");
+	e.argc = 1000000;
+	e.args_len = 0xffffffffu;
+	e.filename_len = 2;
+	char eb[sizeof(e) + 4];
+	memcpy(eb, &e, sizeof(e));
+	memcpy(eb + sizeof(e), "x\0ab", 4); /* last arg without NUL */
+	fx_append(&fx, TT_REC_EXEC, ++ts, eb, sizeof(eb));
+	struct tt_readline rl;
+	memset(&rl, 0, sizeof(rl));
+	rl.task = fx_task(3, 3, 0, "bash");
+	rl.line_len = 0xffffffffu;
+	fx_append(&fx, TT_REC_READLINE, ++ts, &rl, sizeof(rl));
+	/* short bodies of every type, and empty ones */
+	static const char zeros[24];
+	for (uint16_t t = TT_REC_OPEN; t <= TT_REC_READLINE; t++) {
+		fx_append(&fx, t, ++ts, zeros, sizeof(zeros));
+		fx_append(&fx, t, ++ts, zeros, 0);
+	}
+	for (uint16_t t = TT_REC_HOST; t <= TT_REC_SEGMENT + 1; t++) {
+		fx_append(&fx, t, ++ts, "k=v", 3); /* no NUL */
+		fx_append(&fx, t, ++ts, zeros, 0);
+	}
+	struct tt_user u = {.uid = 5, .name_len = 40000};
+	fx_append(&fx, TT_REC_USER, ++ts, &u, sizeof(u));
+	struct tt_proc p;
+	memset(&p, 0, sizeof(p));
+	p.pid = 7;
+	p.exe_len = 50000;
+	p.args_len = 50000;
+	fx_append(&fx, TT_REC_PROC, ++ts, &p, sizeof(p));
+	struct tt_loss l = {.cpu = 0xffffffffu, .count = 3};
+	fx_append(&fx, TT_REC_LOSS, ++ts, &l, sizeof(l));
+	fx_open_rec(&fx, ++ts, fx_task(9, 9, 0, "good"), 3, 0, 0, "/ok", NULL);
+	fx_close(&fx);
+
+	assert_int_equal(fx_run(&fx, opensnoop_main, "opensnoop", NULL), 0);
+	assert_non_null(strstr(fx.out, "good               3   0 /ok\n"));
+	assert_int_equal(
+		fx_run(&fx, opensnoop_main, "opensnoop", "--json", "-F", NULL),
+		0);
+	/* argv cut inside its last string: no argument shown */
+	assert_int_equal(fx_run(&fx, execsnoop_main, "execsnoop", NULL), 0);
+	assert_non_null(
+		strstr(fx.out, "\nbad              2      0        0 \n"));
+	assert_int_equal(fx_run(&fx, execsnoop_main, "execsnoop", "-q", "-l",
+				"ab", NULL),
+			 0);
+	assert_null(strstr(fx.out, "bad"));
+	assert_int_equal(
+		fx_run(&fx, execsnoop_main, "execsnoop", "--json", NULL), 0);
+	assert_int_equal(fx_run(&fx, bashreadline_main, "bashreadline", NULL),
+			 0);
+	assert_int_equal(fx_run(&fx, dump_main, "dump", NULL), 0);
+	assert_int_equal(fx_run(&fx, dump_main, "dump", "--json", NULL), 0);
+	assert_non_null(strstr(fx.out, "\"path\":\"/ok\""));
+	assert_int_equal(fx_run(&fx, info_main, "info", NULL), 0);
+	/* a CPU number no machine has still counts */
+	assert_non_null(strstr(fx.out, "lost        3 events"));
+	assert_non_null(strstr(fx.out, "  CPU ?     3 lost in 1 loss records"));
+	assert_int_equal(fx_run(&fx, info_main, "info", "--json", NULL), 0);
+	assert_int_equal(fx_run(&fx, verify_main, "verify", NULL), 0);
+	assert_int_equal(fx_run(&fx, probe_entry, "probe", NULL), 0);
+	fx_cleanup(&fx);
+}
+
 /* ---- escaping ---------------------------------------------------- */
 
 static void test_escaping(void **state)
@@ -596,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_process_table),
 		cmocka_unit_test(test_process_table_bounded),
 		cmocka_unit_test(test_seek_to_segment),
+		cmocka_unit_test(test_malformed_records),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_damage_and_verify),
 		cmocka_unit_test(test_partial_segment),
