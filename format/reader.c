@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "reader_internal.h"
@@ -36,6 +37,36 @@ ssize_t rd_pread(int fd, void *buf, size_t len, uint64_t off)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+static void fmt_wall(char *buf, size_t len, uint64_t wall_ns)
+{
+	time_t t = (time_t)(wall_ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%d", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)(wall_ns % 1000000000 / 100000000));
+}
+
+void rd_fmt_range(const struct tape_reader *r, uint32_t seg, uint64_t from,
+		  uint64_t to, char *buf, size_t len)
+{
+	char a[32], b[32];
+	const struct rd_anchor *an =
+		r->anchors && seg < r->nsegs ? &r->anchors[seg] : NULL;
+	if (!an || !an->realtime_ns) {
+		tt_fmt_ts(a, sizeof(a), from);
+		tt_fmt_ts(b, sizeof(b), to);
+		snprintf(buf, len, "boot clock %s-%s", a, b);
+		return;
+	}
+	/* wall = realtime + (ts - boottime), in signed arithmetic */
+	fmt_wall(a, sizeof(a),
+		 an->realtime_ns +
+			 (uint64_t)((int64_t)(from - an->boottime_ns)));
+	fmt_wall(b, sizeof(b),
+		 an->realtime_ns + (uint64_t)((int64_t)(to - an->boottime_ns)));
+	snprintf(buf, len, "%s-%s UTC", a, b);
 }
 
 static const char *own(struct tape_reader *r, const char *s)
@@ -219,23 +250,22 @@ static uint64_t resync(struct tape_reader *r, int fd, uint64_t from,
 	return size;
 }
 
-static void damage_truncated(struct tape_reader *r, const char *path,
-			     uint64_t off, uint64_t size,
+static void damage_truncated(struct tape_reader *r, uint32_t si,
+			     const char *path, uint64_t off, uint64_t size,
 			     const struct block_hdr *bh)
 {
-	char a[32] = "?", b[32] = "?";
 	if (bh && bh->type == TT_BLOCK_CHUNK &&
 	    bh->ext_len >= TT_CHUNK_EXT_SIZE) {
 		struct rd_chunk c;
+		char range[80];
 		chunk_from_ext(&c, bh->ext);
-		tt_fmt_ts(a, sizeof(a), c.min_ts);
-		tt_fmt_ts(b, sizeof(b), c.max_ts);
+		rd_fmt_range(r, si, c.min_ts, c.max_ts, range, sizeof(range));
 		rd_damage(r, path, off, size - off, (int64_t)c.chunk_seq,
 			  c.nrecords, c.min_ts, c.max_ts,
 			  "truncated: chunk %llu at offset %llu ends past the "
-			  "end of the file; %u records (%s-%s) lost",
+			  "end of the file; %u records (%s) lost",
 			  (unsigned long long)c.chunk_seq,
-			  (unsigned long long)off, c.nrecords, a, b);
+			  (unsigned long long)off, c.nrecords, range);
 		return;
 	}
 	rd_damage(r, path, off, size - off, -1, 0, 0, 0,
@@ -267,7 +297,7 @@ static int scan_segment(struct tape_reader *r, uint32_t si, int fd,
 		if (h < 0) {
 			uint64_t next = resync(r, fd, off + 1, size);
 			if (next == size && cut_block(fd, off, size)) {
-				damage_truncated(r, path, off, size, NULL);
+				damage_truncated(r, si, path, off, size, NULL);
 				break;
 			}
 			rd_damage(r, path, off, next - off, -1, 0, 0, 0,
@@ -281,7 +311,7 @@ static int scan_segment(struct tape_reader *r, uint32_t si, int fd,
 		}
 		uint64_t body = off + TT_BLOCK_HDR_SIZE + bh.ext_len;
 		if (bh.payload_len > size - body) {
-			damage_truncated(r, path, off, size, &bh);
+			damage_truncated(r, si, path, off, size, &bh);
 			break;
 		}
 		if (bh.type == TT_BLOCK_INDEX)
@@ -364,6 +394,8 @@ static int check_header(struct tape_reader *r, uint32_t si, int fd,
 	uint32_t hsize = tt_get32(h + 12);
 	if (hsize >= TT_SEG_HEADER_SIZE && hsize <= size)
 		*start = hsize; /* a newer minor may have a longer header */
+	r->anchors[si].realtime_ns = tt_get64(h + 40);
+	r->anchors[si].boottime_ns = tt_get64(h + 48);
 	uint64_t seq = tt_get64(h + 16);
 	if (s->seq && seq != s->seq)
 		rd_damage(r, s->path, 16, 8, -1, 0, 0, 0,
@@ -748,6 +780,11 @@ int tape_reader_open(struct tape_reader **out, const char *path,
 	if ((rc = collect(r, err)))
 		goto fail;
 	bool single = r->nsegs == 1 && strcmp(r->segs[0].path, path) == 0;
+	if (!(r->anchors = calloc(r->nsegs, sizeof(*r->anchors)))) {
+		rc = TAPE_E_NOMEM;
+		snprintf(err, TAPE_ERRLEN, "%s: out of memory", path);
+		goto fail;
+	}
 	for (size_t i = 0; i < r->nsegs; i++)
 		if ((rc = load_segment(r, (uint32_t)i, single, err)))
 			goto fail;
@@ -781,6 +818,7 @@ void tape_reader_close(struct tape_reader *r)
 		free(r->owned[i]);
 	ZSTD_freeDCtx(r->dctx);
 	free(r->owned);
+	free(r->anchors);
 	free(r->segs);
 	free(r->chunks);
 	free(r->cbuf);

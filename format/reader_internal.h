@@ -61,6 +61,9 @@ struct tape_reader {
 
 	struct tape_segment_info *segs;
 	size_t nsegs, segs_cap;
+	struct rd_anchor { /* per segment, from its header: 0 if unknown */
+		uint64_t realtime_ns, boottime_ns;
+	} * anchors;
 	uint8_t tape_id[16];
 	bool have_tape_id;
 
@@ -102,5 +105,10 @@ int rd_block_header(struct tape_reader *r, int fd, uint64_t off, uint64_t size,
 		    struct block_hdr *bh);
 
 ssize_t rd_pread(int fd, void *buf, size_t len, uint64_t off);
+
+/* "HH:MM:SS.d-HH:MM:SS.d UTC" for boot-clock times in segment SEG, using
+ * the clock pair of its header; boot seconds when it has none. */
+void rd_fmt_range(const struct tape_reader *r, uint32_t seg, uint64_t from,
+		  uint64_t to, char *buf, size_t len);
 
 #endif /* READER_INTERNAL_H */

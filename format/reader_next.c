@@ -32,14 +32,13 @@ static int seg_fd(struct tape_reader *r, uint32_t seg)
 static void chunk_lost(struct tape_reader *r, const struct rd_chunk *c,
 		       uint64_t length, const char *why)
 {
-	char a[32], b[32];
-	tt_fmt_ts(a, sizeof(a), c->min_ts);
-	tt_fmt_ts(b, sizeof(b), c->max_ts);
+	char range[80];
+	rd_fmt_range(r, c->seg, c->min_ts, c->max_ts, range, sizeof(range));
 	rd_damage(r, r->segs[c->seg].path, c->offset, length,
 		  (int64_t)c->chunk_seq, c->nrecords, c->min_ts, c->max_ts,
-		  "chunk %llu at offset %llu: %s; %u records (%s-%s) lost",
+		  "chunk %llu at offset %llu: %s; %u records (%s) lost",
 		  (unsigned long long)c->chunk_seq,
-		  (unsigned long long)c->offset, why, c->nrecords, a, b);
+		  (unsigned long long)c->offset, why, c->nrecords, range);
 }
 
 static int grow(void **buf, size_t *cap, size_t need, size_t elem)

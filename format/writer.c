@@ -615,6 +615,9 @@ static int open_tape_dir(struct tape_writer *w, char *err)
 				 : "");
 		return TAPE_E_IO;
 	}
+	/* An empty directory made beforehand gets the tape's 0700 too; if
+	 * it belongs to someone else, its owner chose its mode. */
+	(void)!fchmod(w->dirfd, 0700);
 	w->manifest_fd = openat(w->dirfd, "MANIFEST",
 				O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
 					O_NOFOLLOW | O_CLOEXEC,

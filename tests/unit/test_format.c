@@ -859,6 +859,38 @@ static void test_manifest_names_missing_segment(void **state)
 	tape_reader_close(r);
 }
 
+static void test_file_modes_and_symlink(void **state)
+{
+	(void)state;
+	struct tape_writer *w = open_writer(NULL);
+	write_n(w, 10, now_boot_ns(), 1000);
+	assert_int_equal(tape_writer_rotate(w), 0);
+	assert_int_equal(tape_writer_close(w), 0);
+	struct stat st;
+	assert_int_equal(stat(tape, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	const char *files[] = {"MANIFEST", "seg-000001.tt", "seg-000002.tt"};
+	for (size_t i = 0; i < 3; i++) {
+		char path[400];
+		snprintf(path, sizeof(path), "%s/%s", tape, files[i]);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+	}
+	/* A symlink planted where the tape should go is not followed. */
+	char link[400], target[400];
+	snprintf(target, sizeof(target), "%s/elsewhere", tmp);
+	snprintf(link, sizeof(link), "%s/link", tmp);
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(symlink(target, link), 0);
+	char err[TAPE_ERRLEN];
+	assert_true(tape_writer_open(&w, link, NULL, err) < 0);
+	assert_null(w);
+	assert_non_null(strstr(err, "link"));
+	char manifest[500];
+	snprintf(manifest, sizeof(manifest), "%s/MANIFEST", target);
+	assert_int_equal(access(manifest, F_OK), -1);
+}
+
 static int segment_cb_calls;
 
 static int on_start(struct tape_writer *w, void *ctx)
@@ -946,6 +978,7 @@ int main(void)
 		T(test_write_error),
 		T(test_manifest_names_missing_segment),
 		T(test_segment_start_records),
+		T(test_file_modes_and_symlink),
 		T(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
