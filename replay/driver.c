@@ -276,10 +276,11 @@ static void warn_damage(struct replay *rp, const struct replay_env *env,
 /*
  * Not one record and not one segment header readable: this is no tape
  * to replay (a tape whose chunks are all damaged still is one: the
- * damage warning says what was lost).
+ * damage warning says what was lost; with REPLAY_F_NEED_RECORDS it is
+ * trouble too).
  */
 static bool nothing_readable(struct replay *rp, const struct replay_env *env,
-			     uint64_t records)
+			     uint64_t records, unsigned flags)
 {
 	const struct tape_damage *d;
 	size_t n = tape_reader_damage(rp->reader, &d);
@@ -287,7 +288,7 @@ static bool nothing_readable(struct replay *rp, const struct replay_env *env,
 		return false;
 	const struct tape_segment_info *s;
 	size_t ns = tape_reader_segments(rp->reader, &s);
-	for (size_t i = 0; i < ns; i++)
+	for (size_t i = 0; i < ns && !(flags & REPLAY_F_NEED_RECORDS); i++)
 		if (s[i].version_major)
 			return false;
 	fprintf(env->err, "%s: %s: no readable records: ", env->prog, rp->tape);
@@ -339,7 +340,7 @@ static int stream(struct replay *rp, const struct replay_ops *ops,
 	}
 	/* verify judges damage itself */
 	if (!(ops->flags & REPLAY_F_NO_WARNINGS) &&
-	    nothing_readable(rp, env, records))
+	    nothing_readable(rp, env, records, ops->flags))
 		return -1;
 	return start_once(rp, ops, started);
 }

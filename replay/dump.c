@@ -485,7 +485,8 @@ int dump_main(int argc, char **argv, const struct replay_env *env)
 	struct replay_common c = {0};
 	struct replay_ops ops = {
 		.on_record = dump_record,
-		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NO_JSON_WARNINGS,
+		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NO_JSON_WARNINGS |
+			 REPLAY_F_NEED_RECORDS,
 	};
 	int opt;
 	replay_getopt_reset();

@@ -297,7 +297,7 @@ int opensnoop_main(int argc, char **argv, const struct replay_env *env)
 		.on_record = on_record,
 		.finish = finish,
 		.ctx = &o,
-		.flags = REPLAY_F_NO_PROCS,
+		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS,
 	};
 	rc = replay_run(&c, &ops, env);
 	replay_buf_free(o.buf);

@@ -247,6 +247,13 @@ struct replay_ops {
 #define REPLAY_F_FILE_ORDER 0x4
 /* Print no loss or damage warnings: the analysis reports them (info). */
 #define REPLAY_F_NO_WARNINGS 0x8
+/*
+ * Exit 2 with a one-line error when the tape is damaged and not one
+ * record could be read (say a *.partial cut inside its first chunk).
+ * Without it only a tape with no readable segment header is trouble and
+ * an all-damaged tape replays as empty, with the damage warning.
+ */
+#define REPLAY_F_NEED_RECORDS 0x10
 
 /*
  * Open C->tape, replay it through OPS, print warnings.  Returns the exit

@@ -632,6 +632,17 @@ static void test_partial_segment(void **state)
 	rc = fx_run_on(&fx, verify_main, "verify", partial, NULL);
 	assert_true(rc == 0 || rc == 1);
 	assert_non_null(strstr(fx.out, "partial"));
+	/* cut inside its first chunk: nothing to replay, a one-line error */
+	snprintf(cmd, sizeof(cmd), "head -c 100 '%s' > '%s'", seg, partial);
+	assert_int_equal(system(cmd), 0);
+	rc = fx_run_on(&fx, opensnoop_main, "opensnoop", partial, NULL);
+	assert_int_equal(rc, 2);
+	assert_string_equal(fx.out, "");
+	assert_non_null(strstr(fx.err, "no readable records: "));
+	assert_non_null(strstr(fx.err, partial));
+	assert_ptr_equal(strchr(fx.err, '\n'), fx.err + strlen(fx.err) - 1);
+	rc = fx_run_on(&fx, verify_main, "verify", partial, NULL);
+	assert_int_equal(rc, 2);
 	fx_cleanup(&fx);
 }
 
