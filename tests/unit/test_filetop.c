@@ -201,6 +201,90 @@ static void test_damage_warning(void **state)
 	fx_cleanup(&fx);
 }
 
+/* The unsigned number after "KEY": in LINE; fails the test if absent. */
+static uint64_t json_u64(const char *line, const char *key)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(line, pat);
+	assert_non_null(p);
+	return strtoull(p + strlen(pat), NULL, 10);
+}
+
+/*
+ * The oracle test: 20000 pseudo-random records over 40 threads x 8
+ * files and 10 one-second slices; the sums the test computed itself must
+ * come back exactly, per slice and per (thread, file), and nothing else.
+ */
+static void test_exact_sums_random(void **state)
+{
+	enum { SLICES = 10, TIDS = 40, FILES = 8, RECORDS = 20000 };
+	static uint64_t want[SLICES][TIDS][FILES][4];
+	static bool seen[SLICES][TIDS][FILES];
+	struct fixture fx;
+	uint64_t x = 42, rows = 0;
+	char *line, *save = NULL;
+	(void)state;
+	memset(want, 0, sizeof(want));
+	memset(seen, 0, sizeof(seen));
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	for (int i = 0; i < RECORDS; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		int tid = (int)((x >> 20) % TIDS),
+		    file = (int)((x >> 30) % FILES);
+		uint64_t ts = T0 + (uint64_t)i * (SLICES * FX_SEC / RECORDS);
+		int slice = (int)((ts - T0) / FX_SEC);
+		uint32_t reads = (uint32_t)(x >> 40) % 4,
+			 writes = (x >> 44) % 3;
+		uint64_t rb = reads * ((x >> 48) % 70000), wb = writes * 4099;
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%d", file);
+		fx_rw(&fx, ts, fx_task(500, 1000 + (uint32_t)tid, 0, "w"), DEV,
+		      100 + (uint64_t)file, S_IFREG | 0644, name, reads, rb,
+		      writes, wb);
+		want[slice][tid][file][0] += reads;
+		want[slice][tid][file][1] += writes;
+		want[slice][tid][file][2] += rb;
+		want[slice][tid][file][3] += wb;
+		seen[slice][tid][file] = true;
+	}
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "1", "--json",
+				"-r", "10240", NULL),
+			 0);
+	for (line = strtok_r(fx.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(line, "\"type\":\"file\""))
+			continue;
+		uint64_t slice = json_u64(line, "interval");
+		uint64_t tid = json_u64(line, "tid") - 1000;
+		uint64_t file = json_u64(line, "ino") - 100;
+
+		assert_true(slice < SLICES && tid < TIDS && file < FILES);
+		assert_true(seen[slice][tid][file]);
+		seen[slice][tid][file] = false; /* each key once per slice */
+		assert_int_equal(json_u64(line, "reads"),
+				 want[slice][tid][file][0]);
+		assert_int_equal(json_u64(line, "writes"),
+				 want[slice][tid][file][1]);
+		assert_int_equal(json_u64(line, "rbytes"),
+				 want[slice][tid][file][2]);
+		assert_int_equal(json_u64(line, "wbytes"),
+				 want[slice][tid][file][3]);
+		rows++;
+	}
+	for (int sl = 0; sl < SLICES; sl++)
+		for (int t = 0; t < TIDS; t++)
+			for (int f = 0; f < FILES; f++)
+				assert_false(seen[sl][t][f]);
+	assert_true(rows > SLICES * TIDS * FILES / 2);
+	fx_cleanup(&fx);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct fixture fx;
@@ -238,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_loss_warning),
 		cmocka_unit_test(test_damage_warning),
+		cmocka_unit_test(test_exact_sums_random),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
