@@ -210,11 +210,6 @@ static bool in_scope(struct diff_side *s, const struct tt_task *t)
 /* ------------------------------------------------------------------ */
 /* Taking in records                                                    */
 
-static void task_comm(const struct tt_task *t, char out[TT_COMM_LEN + 1])
-{
-	replay_task_comm(t, out);
-}
-
 static void remember_inode(struct diff_side *s, uint64_t dev, uint64_t ino,
 			   const char *path)
 {
@@ -238,7 +233,7 @@ static void take_open(struct diff_side *s, const struct replay_file_op *op,
 	struct key k;
 	bool ok = op->f.ret >= 0;
 
-	task_comm(&op->f.task, comm);
+	replay_task_comm(&op->f.task, comm);
 	if (ok)
 		remember_inode(s, op->f.dev, op->f.ino, path);
 	key_reset(&k);
@@ -262,7 +257,7 @@ static void take_life(struct diff_side *s, const char *event,
 	char comm[TT_COMM_LEN + 1], both[2 * DIFF_PATH_MAX + 8];
 	struct key k;
 
-	task_comm(t, comm);
+	replay_task_comm(t, comm);
 	key_reset(&k);
 	key_str(&k, event);
 	key_str(&k, comm);
@@ -345,7 +340,7 @@ static void take_rw(struct diff_side *s, const struct tape_record *rec)
 
 	if (replay_decode_rw(rec, &rw) < 0 || !in_scope(s, &rw.f.task))
 		return;
-	task_comm(&rw.f.task, comm);
+	replay_task_comm(&rw.f.task, comm);
 	rw_file(s, &rw, file, sizeof(file));
 	key_reset(&k);
 	key_str(&k, comm);
