@@ -700,7 +700,13 @@ static int collect(struct tape_reader *r, char *err)
 	return rc;
 }
 
-/* Which chunks to wait for before handing out a record: see next(). */
+/*
+ * Which chunks to wait for before handing out a record: see next().
+ * A chunk is waited for from its min_ts, but never from further back
+ * than the reorder window before the chunks stored ahead of it.  "Ahead"
+ * is measured by their min_ts, not max_ts: one record stamped far in the
+ * future must not switch merging off for the rest of the tape.
+ */
 static void plan_order(struct tape_reader *r)
 {
 	uint64_t w = r->opts.reorder_window_ns;
@@ -709,8 +715,8 @@ static void plan_order(struct tape_reader *r)
 		struct rd_chunk *c = &r->chunks[i];
 		uint64_t floor = run_max > w ? run_max - w : 0;
 		c->wait_ts = c->min_ts > floor ? c->min_ts : floor;
-		if (c->max_ts > run_max)
-			run_max = c->max_ts;
+		if (c->min_ts > run_max)
+			run_max = c->min_ts;
 	}
 	uint64_t m = UINT64_MAX;
 	for (size_t i = r->nchunks; i-- > 0;) {

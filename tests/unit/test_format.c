@@ -512,6 +512,34 @@ static void test_overlapping_chunks_merge(void **state)
 	check_synthetic(tape, 0, i);
 }
 
+/* One record stamped an hour ahead (a clock glitch) must not stop the
+ * chunks after it from being merged. */
+static void test_outlier_does_not_stop_merging(void **state)
+{
+	(void)state;
+	struct tape_writer *w = open_writer(NULL);
+	uint64_t base = now_boot_ns() + 1000000000ull, ms = 1000000ull;
+	uint8_t body[80];
+	uint64_t i = 0;
+	for (int c = 0; c < 5; c++) {
+		for (int k = 0; k < 100; k++, i++) {
+			uint32_t len = body_for(i, body);
+			uint64_t ts =
+				base + ((uint64_t)c * 90 + (uint64_t)k) * ms;
+			if (c == 0 && k == 50)
+				ts = base + 3600000ull * ms;
+			assert_int_equal(tape_writer_append(w, TT_REC_OPEN, ts,
+							    body, len),
+					 0);
+		}
+		assert_int_equal(tape_writer_flush(w), 0);
+	}
+	assert_int_equal(tape_writer_close(w), 0);
+	struct read_result res = read_tape(tape, NULL, TT_REC_OPEN);
+	assert_int_equal(res.typed, 500);
+	assert_int_equal(res.out_of_order, 0);
+}
+
 /* ---- big records ------------------------------------------------- */
 
 static void test_big_records(void **state)
@@ -967,6 +995,7 @@ int main(void)
 		T(test_retention),
 		T(test_reorder_window),
 		T(test_overlapping_chunks_merge),
+		T(test_outlier_does_not_stop_merging),
 		T(test_big_records),
 		T(test_since_until),
 		T(test_unknown_block_type_skipped),
