@@ -31,8 +31,8 @@ static const char usage_text[] =
 	"  --zstd-level N       compression level (default 3)\n"
 	"  --flush-interval MS  write a chunk at least this often "
 	"(default 1000)\n"
-	"  --ring-size SIZE     BPF ring buffer size, a power of two "
-	"(default 16M)\n"
+	"  --ring-size SIZE     BPF ring buffer size, a power of two, "
+	"64K..1G (default 16M)\n"
 	"  -q                   no status line, no summary\n"
 	"  -h, --help           this help\n"
 	"  --version            print the version\n"
@@ -267,10 +267,12 @@ static int apply_option(struct rec_opts *o, int c, const char *arg)
 		o->flush_interval_ms = v;
 		return 0;
 	case OPT_RING_SIZE:
-		if (parse_size(arg, &v) || v < 4096 || v > (1ull << 30) ||
-		    (v & (v - 1)))
+		/* the BPF side hands over batches of up to 8 KiB (and exec
+		 * records up to ~40 KiB): smaller rings would drop them */
+		if (parse_size(arg, &v) || v < (64u << 10) ||
+		    v > (1ull << 30) || (v & (v - 1)))
 			return bad_value("--ring-size", arg,
-					 "want a power of two, 4K..1G");
+					 "want a power of two, 64K..1G");
 		o->ring_size = v;
 		return 0;
 	}

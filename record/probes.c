@@ -312,7 +312,14 @@ int probes_start(struct probes *p, const struct rec_opts *o)
 				"(/sys/devices/system/cpu/possible)\n");
 		return -1;
 	}
-	err = load(p, o, true);
+	/* TRACETAPE_SYS_EXIT=raw_tp tests the fallback on kernels where
+	 * tp_btf would load */
+	const char *mech = getenv("TRACETAPE_SYS_EXIT");
+
+	if (mech && !strcmp(mech, "raw_tp"))
+		err = -1;
+	else
+		err = load(p, o, true);
 	if (err) {
 		btf = false;
 		err = load(p, o, false);

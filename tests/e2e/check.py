@@ -229,6 +229,23 @@ def check_bash(recs, lines_file, bash_pid):
            % (len(want), len(got), got if got != want else "all equal"))
 
 
+def event_and_loss_counts(recs):
+    events = sum(r["type"] in ("open", "rw", "unlink", "rename", "exec",
+                               "fork", "exit", "readline") for r in recs)
+    return events, sum(r.get("count", 0) for r in recs if r["type"] == "loss")
+
+
+def check_loss_accounting(tracetape, ref_tape, small_tape):
+    ref_events, ref_lost = event_and_loss_counts(dump(tracetape, ref_tape))
+    events, lost = event_and_loss_counts(dump(tracetape, small_tape))
+    report(ref_lost == 0 and lost > 0 and events + lost == ref_events,
+           "loss accounting",
+           "same loop with a 16 MiB ring: %d events, %d lost; with a "
+           "64 KiB ring: %d recorded + %d lost = %d (want %d, and some "
+           "lost)" % (ref_events, ref_lost, events, lost, events + lost,
+                      ref_events))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tracetape", required=True)
@@ -238,6 +255,8 @@ def main():
     ap.add_argument("--bash-tape")
     ap.add_argument("--bash-lines")
     ap.add_argument("--bash-pid", type=int)
+    ap.add_argument("--loss-ref")
+    ap.add_argument("--loss-small")
     a = ap.parse_args()
 
     if a.tape:
@@ -245,6 +264,9 @@ def main():
         expect = [json.loads(l) for l in open(a.expect) if l.strip()]
         workdir = next(e["path"] for e in expect if e["kind"] == "workdir")
         print("workload tape %s: %d records" % (a.tape, len(recs)))
+        mech = sorted({r["kv"].get("mechanism") for r in recs
+                       if r["type"] == "probe"})
+        print("      probes: %s" % ", ".join(mech))
         check_health(recs, "workload tape")
         check_opens(recs, expect)
         check_rw(recs, expect, workdir)
@@ -258,6 +280,8 @@ def main():
         print("bash tape %s: %d records" % (a.bash_tape, len(recs)))
         check_health(recs, "bash tape")
         check_bash(recs, a.bash_lines, a.bash_pid)
+    if a.loss_ref:
+        check_loss_accounting(a.tracetape, a.loss_ref, a.loss_small)
     if failures:
         print("\n%d check(s) FAILED: %s" % (len(failures),
                                            ", ".join(failures)))

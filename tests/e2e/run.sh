@@ -55,6 +55,21 @@ strace -f -qq -e signal=none -e trace=open,openat,openat2,creat \
 	-o "$TMP/strace.out" "$WORKLOAD" "$TMP/work" "$TMP/expect.json" ||
 	fail "workload failed under strace"
 
+echo "== 2b. the workload again, sys_exit as raw_tp (the fallback)"
+rm -rf "$TMP/work"
+TRACETAPE_SYS_EXIT=raw_tp "$REC" -q -o "$TMP/tape-rawtp" \
+	-- "$WORKLOAD" "$TMP/work" "$TMP/expect-rawtp.json" ||
+	fail "recorder with raw_tp failed"
+
+echo "== 2c. loss accounting: the same loop with a large and a tiny ring"
+LOOP=$(realpath "$BUILD/tests/loop")
+echo "tracetape loss test" >"$TMP/small.txt"
+"$REC" -q -o "$TMP/loss-ref" -- "$LOOP" "$TMP/small.txt" 20000 >/dev/null ||
+	fail "loop under the recorder failed"
+"$REC" -q -o "$TMP/loss-small" --ring-size 64K \
+	-- "$LOOP" "$TMP/small.txt" 20000 >/dev/null 2>"$TMP/loss.err" ||
+	fail "loop under the recorder (64K ring) failed"
+
 echo "== 3. exit status passes through"
 "$REC" -q -o "$TMP/tape-exit" -e exec -- sh -c 'exit 7'
 rc=$?
@@ -96,5 +111,10 @@ python3 "$HERE/check.py" --tracetape "$TT" \
 	--tape "$TMP/tape" --expect "$TMP/expect-recorded.json" \
 	--strace "$TMP/strace.out" \
 	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
-	--bash-pid "$BASH_PID" || fail "checks failed (KEEP=1 keeps $TMP)"
+	--bash-pid "$BASH_PID" \
+	--loss-ref "$TMP/loss-ref" --loss-small "$TMP/loss-small" ||
+	fail "checks failed (KEEP=1 keeps $TMP)"
+python3 "$HERE/check.py" --tracetape "$TT" --tape "$TMP/tape-rawtp" \
+	--expect "$TMP/expect-rawtp.json" ||
+	fail "checks of the raw_tp tape failed (KEEP=1 keeps $TMP)"
 echo "e2e passed"
