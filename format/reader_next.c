@@ -45,9 +45,9 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return 0;
-	size_t n = *cap ? *cap : 4096;
-	while (n < need)
-		n *= 2;
+	/* Round up a little, not to a power of two: a 1 MiB chunk would
+	 * otherwise take 2 MiB in each of up to RD_MAX_LIVE slots. */
+	size_t n = (need + 65535) & ~(size_t)65535;
 	void *p = malloc(n * elem); /* old contents are not needed */
 	if (!p)
 		return -1;
