@@ -25,20 +25,43 @@ struct execsnoop {
 	struct replay_buf *buf;
 };
 
-/* The arguments joined with spaces, for -l (bounded): the same strings
- * print_args() shows, so a match is always visible. */
+/*
+ * The ARGS column, as the live tool fills it: the filename passed to
+ * execve first (where argv[0] would be), then argv[1..].  Iterate with
+ * *I from 0; returns NULL at the end.  Strings cut short by the body
+ * are not returned.
+ */
+static const char *next_shown_arg(const struct replay_exec *ex, uint32_t *i,
+				  size_t *pos)
+{
+	const char *arg;
+	if (*i == 0) {
+		(*i)++;
+		/* skip argv[0] */
+		if (!replay_next_string(ex->args, ex->args_len, pos))
+			*pos = ex->args_len;
+		return ex->filename;
+	}
+	if (*i >= ex->f.argc)
+		return NULL;
+	arg = replay_next_string(ex->args, ex->args_len, pos);
+	if (arg)
+		(*i)++;
+	return arg;
+}
+
+/* The ARGS column joined with spaces, for -l (bounded): the same
+ * strings print_args() shows, so a match is always visible. */
 static void join_args(const struct replay_exec *ex, char *out, size_t size)
 {
 	size_t pos = 0, n = 0;
+	uint32_t i = 0;
 	const char *arg;
-	for (uint32_t i = 0;
-	     i < ex->f.argc &&
-	     (arg = replay_next_string(ex->args, ex->args_len, &pos));
-	     i++) {
+	while ((arg = next_shown_arg(ex, &i, &pos))) {
 		size_t k = strlen(arg);
 		if (n + k + 2 > size)
 			break;
-		if (i)
+		if (n)
 			out[n++] = ' ';
 		memcpy(out + n, arg, k);
 		n += k;
@@ -104,13 +127,13 @@ static void print_args(const struct execsnoop *o, const struct replay_exec *ex)
 {
 	struct replay_buf *b = o->buf;
 	size_t pos = 0;
+	uint32_t i = 0;
 	uint64_t shown = 0;
 	const char *arg;
 	bool more = (ex->f.flags & TT_EXEC_TRUNCATED) != 0;
 	if (o->quote)
 		replay_buf_char(b, '"');
-	while ((arg = replay_next_string(ex->args, ex->args_len, &pos)) &&
-	       shown < ex->f.argc) {
+	while ((arg = next_shown_arg(ex, &i, &pos))) {
 		if (o->max_args && shown == o->max_args) {
 			more = true;
 			break;
@@ -123,7 +146,8 @@ static void print_args(const struct execsnoop *o, const struct replay_exec *ex)
 		}
 		put_quoted_arg(b, arg);
 		replay_buf_raw(b, "\" ", 2);
-		if (shown < ex->f.argc)
+		/* the live tool opens the next quote before knowing */
+		if (i < ex->f.argc)
 			replay_buf_char(b, '"');
 	}
 	if (more)

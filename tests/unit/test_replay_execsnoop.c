@@ -41,10 +41,14 @@ static void write_tape(struct fixture *fx)
 }
 
 #define HDR "PCOMM            PID    PPID   RET ARGS\n"
-#define E1  "ls               500    400      0 ls -l /tmp \n"
-#define E2  "python3          501    400      0 python3 -c print(\"hi\") \n"
-#define E3  "bash             502    400     -2 nope --flag \n"
-#define E4  "tar              503    401      0 tar czf out.tgz dir one \n"
+/* ARGS starts with the filename passed to execve, as the live tool's
+ * (it reads that in argv[0]'s place). */
+#define E1 "ls               500    400      0 /bin/ls -l /tmp \n"
+#define E2                                                                     \
+	"python3          501    400      0 /usr/bin/python3 -c "              \
+	"print(\"hi\") \n"
+#define E3 "bash             502    400     -2 /usr/bin/nope --flag \n"
+#define E4 "tar              503    401      0 /bin/tar czf out.tgz dir one \n"
 
 struct run_case {
 	replay_entry_fn entry;
@@ -110,18 +114,20 @@ static void test_execsnoop(void **state)
 		{e,
 		 x,
 		 {"-q", NULL},
-		 HDR
-		 "ls               500    400      0 \"ls\" \"-l\" \"/tmp\" \n"
-		 "python3          501    400      0 \"python3\" \"-c\" "
-		 "\"print(\\\"hi\\\")\" \n"
-		 "tar              503    401      0 \"tar\" \"czf\" "
-		 "\"out.tgz\" \"dir one\" \n"},
+		 HDR "ls               500    400      0 \"/bin/ls\" \"-l\" "
+		     "\"/tmp\" \n"
+		     "python3          501    400      0 \"/usr/bin/python3\" "
+		     "\"-c\" "
+		     "\"print(\\\"hi\\\")\" \n"
+		     "tar              503    401      0 \"/bin/tar\" \"czf\" "
+		     "\"out.tgz\" \"dir one\" \n"},
 		{e,
 		 x,
 		 {"--max-args", "2", NULL},
-		 HDR "ls               500    400      0 ls -l  ...\n"
-		     "python3          501    400      0 python3 -c  ...\n"
-		     "tar              503    401      0 tar czf  ...\n"},
+		 HDR "ls               500    400      0 /bin/ls -l  ...\n"
+		     "python3          501    400      0 /usr/bin/python3 -c  "
+		     "...\n"
+		     "tar              503    401      0 /bin/tar czf  ...\n"},
 		{e, x, {"--until", "+1s", NULL}, HDR E1},
 		{e,
 		 x,
@@ -162,11 +168,11 @@ static void test_execsnoop_truncated_and_hostile(void **state)
 		      argv + 1, TT_EXEC_TRUNCATED);
 	fx_close(&fx);
 	assert_int_equal(fx_run(&fx, execsnoop_main, "execsnoop", NULL), 0);
-	assert_string_equal(fx.out,
-			    HDR "s\\x1bh           9      1        0 sh -c "
-				"printf '\\x1b[2J'\\n \n"
-				"sh               10     1        0 -c "
-				"printf '\\x1b[2J'\\n  ...\n");
+	assert_string_equal(fx.out, HDR
+			    "s\\x1bh           9      1        0 /bin/sh -c "
+			    "printf '\\x1b[2J'\\n \n"
+			    "sh               10     1        0 /bin/sh "
+			    "printf '\\x1b[2J'\\n  ...\n");
 	assert_int_equal(fx_run(&fx, execsnoop_main, "execsnoop", "--json",
 				"-n", "sh", NULL),
 			 0);
@@ -174,9 +180,9 @@ static void test_execsnoop_truncated_and_hostile(void **state)
 	assert_int_equal(fx_run(&fx, execsnoop_main, "execsnoop", "-q", "-n",
 				"\x1b", NULL),
 			 0);
-	assert_string_equal(fx.out,
-			    HDR "s\\x1bh           9      1        0 \"sh\" "
-				"\"-c\" \"printf '\\x1b[2J'\\n\" \n");
+	assert_string_equal(fx.out, HDR
+			    "s\\x1bh           9      1        0 \"/bin/sh\" "
+			    "\"-c\" \"printf '\\x1b[2J'\\n\" \n");
 	fx_cleanup(&fx);
 }
 
