@@ -25,6 +25,7 @@
 
 #define DEFAULT_SEGMENT_SIZE (64ull << 20)
 #define DEFAULT_CHUNK_SIZE   (1u << 20)
+#define MIN_SEGMENT_SIZE     (64u << 10)
 #define DEFAULT_ZSTD_LEVEL   3
 #define CHUNK_PREFIX	     (TT_BLOCK_HDR_SIZE + TT_CHUNK_EXT_SIZE)
 
@@ -584,6 +585,9 @@ static int normalise_opts(struct tape_writer_opts *o,
 	o->sz = sizeof(*o);
 	if (!o->segment_size)
 		o->segment_size = DEFAULT_SEGMENT_SIZE;
+	/* Below this a segment would hold little more than its metadata. */
+	if (o->segment_size < MIN_SEGMENT_SIZE)
+		o->segment_size = MIN_SEGMENT_SIZE;
 	if (!o->chunk_size)
 		o->chunk_size = DEFAULT_CHUNK_SIZE;
 	if (o->chunk_size < TT_MIN_CHUNK_SIZE)
