@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <time.h>
+
 #include "fixture.h"
 #include "when.h"
 
@@ -160,6 +162,19 @@ static void test_clock_anchors(void **state)
 				    "06:59:59  1       early\n"
 				    "07:00:01  1       first\n"
 				    "08:01:11  1       after\n");
+	/* The analyst's zone plays no part. */
+	char *old_tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	setenv("TZ", "Asia/Tokyo", 1);
+	tzset();
+	assert_int_equal(fx_run(&fx, bashreadline_main, "bashreadline", NULL),
+			 0);
+	assert_non_null(strstr(fx.out, "07:00:01  1       first\n"));
+	if (old_tz)
+		setenv("TZ", old_tz, 1);
+	else
+		unsetenv("TZ");
+	free(old_tz);
+	tzset();
 	assert_int_equal(
 		fx_run(&fx, bashreadline_main, "bashreadline", "--utc", NULL),
 		0);
