@@ -15,15 +15,6 @@
 #define TT_VERSION "unknown"
 #endif
 
-/*
- * Analyses written in other files may not be in every build yet: their
- * entry points are weak, and a row whose entry is missing is skipped.
- */
-#pragma weak filetop_main
-#pragma weak filelife_main
-#pragma weak history_main
-#pragma weak diff_main
-
 /* One row per analysis; adding an analysis is one file and one row. */
 static const struct replay_command commands[] = {
 	{"opensnoop", "files opened, as libbpf-tools opensnoop showed them",
@@ -60,9 +51,8 @@ static void usage(FILE *f, const char *prog)
 		"or one segment file.\n\nAnalyses:\n",
 		prog, prog, prog);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (commands[i].entry)
-			fprintf(f, "  %-13s %s\n", commands[i].name,
-				commands[i].summary);
+		fprintf(f, "  %-13s %s\n", commands[i].name,
+			commands[i].summary);
 	fprintf(f,
 		"\n%s"
 		"\nExit status: 0 ok; 1 verify found damage / diff found "
@@ -133,7 +123,7 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "record"))
 		return run_recorder(argc - 1, argv + 1, env.prog);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (commands[i].entry && !strcmp(commands[i].name, name))
+		if (!strcmp(commands[i].name, name))
 			return commands[i].entry(argc - 1, argv + 1, &env);
 	fprintf(stderr, "%s: '%s' is not an analysis; %s --help lists them\n",
 		env.prog, name, env.prog);
