@@ -4,8 +4,9 @@
  *
  * Every program builds one record exactly as it will lie on the tape
  * (struct tt_rec_hdr, body, zero padding to 8 bytes) in a per-CPU scratch
- * buffer and copies the used bytes into the ring buffer with one
- * bpf_ringbuf_output().  The recorder appends the samples unchanged.
+ * buffer, behind the records already staged there; a CPU's staged records
+ * go to the ring buffer together, in one bpf_ringbuf_output() (see
+ * STAGE_FLUSH).  The recorder appends the samples unchanged.
  *
  * Hooks are tracepoints only (this project's kernels may lack kprobes and
  * fentry): one sys_exit program for every file system call (arguments come
@@ -13,9 +14,11 @@
  * map is needed), sched_process_exec/fork/exit for the process tree and a
  * uretprobe on bash's readline.
  *
- * Syscall tracepoint programs run with preemption disabled, so the per-CPU
+ * Tracepoint programs run with preemption disabled, so the per-CPU
  * scratch buffer cannot be reused under our feet by another program on the
- * same CPU (the kernel also refuses to recurse into the same program).
+ * same CPU (the kernel also refuses to recurse into the same program); the
+ * flush timer can interrupt them, hence the compare-and-swap on the stage.
+ * The uretprobe may be preempted: it reserves its record in the ring.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -40,8 +43,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* tt_file_op.reserved bits: the dir (1) or dir2 (2) was cut short. */
 #define TT_FILE_DIR_TRUNCATED  0x1
 #define TT_FILE_DIR2_TRUNCATED 0x2
-
-#define FMODE_CREATED_BIT 0x100000
 
 /* State of a walk from a dentry up to the root (see put_dir). */
 struct dir_walk {
