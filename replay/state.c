@@ -20,6 +20,7 @@
 #define EXITED_KEEP_NS (5ull * 1000000000ull)
 #define SWEEP_EVERY_NS (1000000000ull)
 #define UNKNOWN_UID    ((uint32_t)-1)
+#define CLOCK_RECENT   256 /* anchors remembered for earlier events */
 
 struct proc_slot {
 	bool used;
@@ -44,6 +45,10 @@ struct replay_state {
 
 	struct replay_clock first_clock; /* the tape's first anchor */
 	struct replay_clock clock;	 /* the latest anchor seen */
+	/* The latest anchors, oldest first from recent_next: times of
+	 * earlier events (filelife's creations) use the one before them. */
+	struct replay_clock recent[CLOCK_RECENT];
+	uint32_t recent_next, nrecent;
 
 	uint64_t lost, loss_records;
 	struct replay_loss losses[REPLAY_LOSS_KEEP];
@@ -398,9 +403,27 @@ struct replay_clock replay_clock_at(struct replay *rp, uint64_t ts)
 	struct replay_state *st = rp->state;
 	if (st->clock.valid && st->clock.boottime_ns <= ts)
 		return st->clock;
+	/* An earlier event: the newest remembered anchor before it. */
+	for (uint32_t k = 1; k <= st->nrecent; k++) {
+		uint32_t i =
+			(st->recent_next + CLOCK_RECENT - k) % CLOCK_RECENT;
+		if (st->recent[i].boottime_ns <= ts)
+			return st->recent[i];
+	}
 	if (st->first_clock.valid)
 		return st->first_clock;
 	return st->clock;
+}
+
+static void clock_add(struct replay_state *st, const struct replay_clock *ck)
+{
+	st->clock = *ck;
+	if (!st->first_clock.valid)
+		st->first_clock = *ck;
+	st->recent[st->recent_next] = *ck;
+	st->recent_next = (st->recent_next + 1) % CLOCK_RECENT;
+	if (st->nrecent < CLOCK_RECENT)
+		st->nrecent++;
 }
 
 /* ---- losses ------------------------------------------------------ */
@@ -487,11 +510,8 @@ void replay_state_update(struct replay_state *st, const struct tape_record *rec,
 	switch (rec->type) {
 	case TT_REC_CLOCK: {
 		struct replay_clock ck;
-		if (replay_clock_from_record(rec, &ck)) {
-			st->clock = ck;
-			if (!st->first_clock.valid)
-				st->first_clock = ck;
-		}
+		if (replay_clock_from_record(rec, &ck))
+			clock_add(st, &ck);
 		break;
 	}
 	case TT_REC_USER:

@@ -185,6 +185,46 @@ static void test_clock_anchors(void **state)
 	fx_cleanup(&fx);
 }
 
+/* Times of earlier events, asked later (as filelife does for a
+ * creation): the anchor before each event, not the latest one. */
+static int earlier_times(struct replay *rp, const struct tape_record *rec,
+			 void *ctx)
+{
+	(void)ctx;
+	if (rec->type != TT_REC_READLINE)
+		return 0;
+	char a[REPLAY_HMS_LEN], b[REPLAY_HMS_LEN];
+	replay_fmt_hms(rp, rec->ts - 6 * FX_SEC, a);
+	replay_fmt_hms(rp, rec->ts, b);
+	fprintf(rp->out, "%s %s\n", a, b);
+	return 0;
+}
+
+static int earlier_entry(int argc, char **argv, const struct replay_env *env)
+{
+	(void)argc;
+	struct replay_common c = {.tape = argv[1]};
+	struct replay_ops ops = {.on_record = earlier_times};
+	return replay_run(&c, &ops, env);
+}
+
+static void test_clock_earlier_events(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 3600);
+	fx_clock(&fx, T0 + 10 * FX_SEC, FX_REALTIME_BASE + 10 * FX_SEC, 7200);
+	fx_readline(&fx, T0 + 12 * FX_SEC, fx_task(1, 1, 0, "bash"), "x");
+	fx_clock(&fx, T0 + 20 * FX_SEC, FX_REALTIME_BASE + 20 * FX_SEC, 0);
+	fx_readline(&fx, T0 + 21 * FX_SEC, fx_task(1, 1, 0, "bash"), "y");
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, earlier_entry, "earlier", NULL), 0);
+	assert_string_equal(fx.out, "07:00:06 08:00:12\n"
+				    "08:00:15 06:00:21\n");
+	fx_cleanup(&fx);
+}
+
 static void test_no_anchor(void **state)
 {
 	(void)state;
@@ -712,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_parse_when),
 		cmocka_unit_test(test_clock_anchors),
+		cmocka_unit_test(test_clock_earlier_events),
 		cmocka_unit_test(test_no_anchor),
 		cmocka_unit_test(test_process_table),
 		cmocka_unit_test(test_process_table_bounded),
