@@ -19,7 +19,7 @@
 
 #include "reader_internal.h"
 
-#define MANIFEST_MAX  (64u << 20)
+#define MANIFEST_MAX  (16u << 20) /* ~250k segments of lines */
 #define RESYNC_WINDOW 65536
 
 ssize_t rd_pread(int fd, void *buf, size_t len, uint64_t off)
@@ -524,7 +524,6 @@ static int cmp_seg(const void *a, const void *b)
 struct manifest_entry {
 	uint64_t seq;
 	bool deleted;
-	char file[64];
 };
 
 static int cmp_entry(const void *a, const void *b)
@@ -551,18 +550,18 @@ static size_t parse_manifest(char *text, struct manifest_entry *entries,
 			     size_t max)
 {
 	size_t n = 0;
-	for (char *line = strtok(text, "\n"); line && n < max;
-	     line = strtok(NULL, "\n")) {
-		char verb[16], file[64];
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char verb[16];
 		unsigned long long seq;
-		if (sscanf(line, "%15s %llu %63s", verb, &seq, file) != 3)
+		if (sscanf(line, "%15s %llu", verb, &seq) != 2)
 			continue;
 		bool del = strcmp(verb, "delete") == 0;
 		if (!del && strcmp(verb, "open") && strcmp(verb, "close"))
 			continue;
 		entries[n].seq = seq;
 		entries[n].deleted = del;
-		snprintf(entries[n].file, sizeof(entries[n].file), "%s", file);
 		n++;
 	}
 	return n;
@@ -589,6 +588,9 @@ static void check_manifest(struct tape_reader *r, int dfd)
 	close(fd);
 	if (n < 0) {
 		free(text);
+		rd_damage(r, own(r, path), 0, 0, -1, 0, 0, 0,
+			  "MANIFEST unreadable or over %u MiB; not checked",
+			  MANIFEST_MAX >> 20);
 		return;
 	}
 	text[n] = '\0';
@@ -606,8 +608,8 @@ static void check_manifest(struct tape_reader *r, int dfd)
 		for (; j < ne && e[j].seq == e[i].seq; j++)
 			deleted |= e[j].deleted;
 		if (!deleted && !have_seq(r, e[i].seq)) {
-			snprintf(path, sizeof(path), "%s/%s", r->path,
-				 e[j - 1].file);
+			snprintf(path, sizeof(path), "%s/seg-%06llu.tt",
+				 r->path, (unsigned long long)e[i].seq);
 			rd_damage(r, own(r, path), 0, 0, -1, 0, 0, 0,
 				  "listed in MANIFEST but missing (segment "
 				  "%llu): its records are lost",
