@@ -136,6 +136,28 @@ static struct bpf_link *attach(struct probes *p, struct bpf_program *prog,
 	return link;
 }
 
+/* Full path of shared library NAME in the usual directories. */
+static int find_library(const char *name, char *out, size_t size)
+{
+	static const char *const dirs[] = {
+		"/lib/x86_64-linux-gnu",
+		"/usr/lib/x86_64-linux-gnu",
+		"/lib/aarch64-linux-gnu",
+		"/usr/lib/aarch64-linux-gnu",
+		"/lib64",
+		"/usr/lib64",
+		"/lib",
+		"/usr/lib",
+	};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(out, size, "%s/%s", dirs[i], name);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 /* The libreadline bash links dynamically, if it does (DT_NEEDED). */
 static int find_needed_readline(const char *bin, char *out, size_t size)
 {
@@ -165,8 +187,7 @@ static int find_needed_readline(const char *bin, char *out, size_t size)
 				continue;
 			lib = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
 			if (lib && !strncmp(lib, "libreadline.so", 14)) {
-				snprintf(out, size, "%s", lib);
-				found = 0;
+				found = find_library(lib, out, size);
 				break;
 			}
 		}
