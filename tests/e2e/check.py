@@ -246,6 +246,29 @@ def check_loss_accounting(tracetape, ref_tape, small_tape):
                       ref_events))
 
 
+def check_parallel(tracetape, tape, procs, iters, path):
+    """PROCS loops of ITERS open+read+close each, running at once."""
+    seq = {}
+    recs = dump(tracetape, tape)
+    for r in recs:
+        if r["type"] == "open" and r["path"] == path:
+            seq.setdefault(r["pid"], []).append("open")
+        elif r["type"] == "rw" and r["name"] == path.rsplit("/", 1)[1]:
+            seq.setdefault(r["pid"], []).extend(["read"] * r["reads"])
+    counts = {pid: (s.count("open"), s.count("read")) for pid, s in
+              seq.items()}
+    misordered = sum(sum(1 for i in range(0, len(s), 2)
+                         if s[i:i + 2] != ["open", "read"])
+                     for s in seq.values())
+    lost = sum(r.get("count", 0) for r in recs if r["type"] == "loss")
+    want = [(iters, iters)] * procs
+    report(sorted(counts.values()) == want and misordered == 0 and lost == 0,
+           "parallel exactness",
+           "%d processes x %d open+read: (opens, reads) per process %s, "
+           "%d open/read pairs out of time order, %d lost"
+           % (procs, iters, sorted(counts.values()), misordered, lost))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tracetape", required=True)
@@ -255,6 +278,9 @@ def main():
     ap.add_argument("--bash-tape")
     ap.add_argument("--bash-lines")
     ap.add_argument("--bash-pid", type=int)
+    ap.add_argument("--parallel-tape")
+    ap.add_argument("--parallel", type=int, nargs=2, metavar=("PROCS", "N"))
+    ap.add_argument("--parallel-file")
     ap.add_argument("--loss-ref")
     ap.add_argument("--loss-small")
     a = ap.parse_args()
@@ -280,6 +306,9 @@ def main():
         print("bash tape %s: %d records" % (a.bash_tape, len(recs)))
         check_health(recs, "bash tape")
         check_bash(recs, a.bash_lines, a.bash_pid)
+    if a.parallel_tape:
+        check_parallel(a.tracetape, a.parallel_tape, a.parallel[0],
+                       a.parallel[1], a.parallel_file)
     if a.loss_ref:
         check_loss_accounting(a.tracetape, a.loss_ref, a.loss_small)
     if failures:

@@ -70,6 +70,11 @@ echo "tracetape loss test" >"$TMP/small.txt"
 	-- "$LOOP" "$TMP/small.txt" 20000 >/dev/null 2>"$TMP/loss.err" ||
 	fail "loop under the recorder (64K ring) failed"
 
+echo "== 2d. four loops at once on all CPUs"
+"$REC" -q -o "$TMP/parallel" -- sh -c \
+	"for i in 1 2 3 4; do '$LOOP' '$TMP/small.txt' 30000 >/dev/null & done; wait" ||
+	fail "parallel loops under the recorder failed"
+
 echo "== 3. exit status passes through"
 "$REC" -q -o "$TMP/tape-exit" -e exec -- sh -c 'exit 7'
 rc=$?
@@ -112,7 +117,9 @@ python3 "$HERE/check.py" --tracetape "$TT" \
 	--strace "$TMP/strace.out" \
 	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
 	--bash-pid "$BASH_PID" \
-	--loss-ref "$TMP/loss-ref" --loss-small "$TMP/loss-small" ||
+	--loss-ref "$TMP/loss-ref" --loss-small "$TMP/loss-small" \
+	--parallel-tape "$TMP/parallel" --parallel 4 30000 \
+	--parallel-file "$TMP/small.txt" ||
 	fail "checks failed (KEEP=1 keeps $TMP)"
 python3 "$HERE/check.py" --tracetape "$TT" --tape "$TMP/tape-rawtp" \
 	--expect "$TMP/expect-rawtp.json" ||
