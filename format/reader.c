@@ -226,7 +226,26 @@ out:
 	return rc;
 }
 
-/* First offset >= FROM where a block header verifies, or SIZE. */
+/* Does the block header at H (AVAIL bytes in memory, at file offset
+ * POS) verify?  1 yes, 0 no, -1 it does not fit in memory: read it. */
+static int header_in(const uint8_t *h, size_t avail, uint64_t pos,
+		     uint64_t size)
+{
+	if (avail < TT_BLOCK_HDR_SIZE)
+		return -1;
+	uint32_t ext_len = tt_get32(h + 8);
+	if (ext_len > TT_MAX_EXT_LEN || size - pos < TT_BLOCK_HDR_SIZE ||
+	    ext_len > size - pos - TT_BLOCK_HDR_SIZE)
+		return 0;
+	if (avail - TT_BLOCK_HDR_SIZE < ext_len)
+		return -1;
+	uint32_t crc = tt_crc32c(0, h, TT_BLOCK_HDR_CRC);
+	crc = tt_crc32c(crc, h + TT_BLOCK_HDR_SIZE, ext_len);
+	return crc == tt_get32(h + 36);
+}
+
+/* First offset >= FROM where a block header verifies, or SIZE.  Most
+ * candidates are checked in the window already read. */
 static uint64_t resync(struct tape_reader *r, int fd, uint64_t from,
 		       uint64_t size)
 {
@@ -240,10 +259,13 @@ static uint64_t resync(struct tape_reader *r, int fd, uint64_t from,
 		for (ssize_t i = 0; i + 4 <= n; i++) {
 			if (memcmp(win + i, magic, 4) != 0)
 				continue;
+			uint64_t pos = from + (uint64_t)i;
+			int v = header_in(win + i, (size_t)(n - i), pos, size);
 			struct block_hdr bh;
-			if (rd_block_header(r, fd, from + (uint64_t)i, size,
-					    &bh) == 0)
-				return from + (uint64_t)i;
+			if (v == 1 ||
+			    (v < 0 &&
+			     rd_block_header(r, fd, pos, size, &bh) == 0))
+				return pos;
 		}
 		from += (uint64_t)n - 3;
 	}
@@ -274,13 +296,22 @@ static void damage_truncated(struct tape_reader *r, uint32_t si,
 		  (unsigned long long)(size - off), (unsigned long long)off);
 }
 
-/* Does the tail at OFF look like a block the writer did not finish? */
+/* Does the tail at OFF look like a block header the writer did not
+ * finish: too short for a magic, or a magic and a header or extension cut
+ * by the end of the file? */
 static bool cut_block(int fd, uint64_t off, uint64_t size)
 {
-	uint8_t m[4];
-	if (size - off < TT_BLOCK_HDR_SIZE + TT_CHUNK_EXT_SIZE)
+	uint8_t h[TT_BLOCK_HDR_SIZE];
+	uint64_t left = size - off;
+	if (left < 4)
 		return true;
-	return rd_pread(fd, m, 4, off) == 4 && tt_get32(m) == TT_BLOCK_MAGIC;
+	size_t want = left < sizeof(h) ? (size_t)left : sizeof(h);
+	if (rd_pread(fd, h, want, off) != (ssize_t)want ||
+	    tt_get32(h) != TT_BLOCK_MAGIC)
+		return false;
+	uint32_t ext_len = tt_get32(h + 8);
+	return left < TT_BLOCK_HDR_SIZE || (ext_len <= TT_MAX_EXT_LEN &&
+					    ext_len > left - TT_BLOCK_HDR_SIZE);
 }
 
 /* No usable footer: walk the blocks, stepping over damage. */
@@ -302,10 +333,11 @@ static int scan_segment(struct tape_reader *r, uint32_t si, int fd,
 			}
 			rd_damage(r, path, off, next - off, -1, 0, 0, 0,
 				  "%llu unreadable bytes at offset %llu (bad "
-				  "block header); skipped to the next good "
-				  "block",
+				  "block header); skipped to %s",
 				  (unsigned long long)(next - off),
-				  (unsigned long long)off);
+				  (unsigned long long)off,
+				  next < size ? "the next good block"
+					      : "the end of the file");
 			off = next;
 			continue;
 		}
