@@ -124,4 +124,19 @@ python3 "$HERE/check.py" --tracetape "$TT" \
 python3 "$HERE/check.py" --tracetape "$TT" --tape "$TMP/tape-rawtp" \
 	--expect "$TMP/expect-rawtp.json" ||
 	fail "checks of the raw_tp tape failed (KEEP=1 keeps $TMP)"
+STATIC="$BUILD/tracetape-record-static"
+if [ -x "$STATIC" ]; then
+	echo "== 6. the static recorder ($STATIC, from make static)"
+	ldd "$STATIC" 2>&1 | grep -q "not a dynamic executable" ||
+		fail "$STATIC is dynamically linked: $(ldd "$STATIC" 2>&1 | head -3)"
+	rm -rf "$TMP/work"
+	"$STATIC" -q -o "$TMP/tape-static" \
+		-- "$WORKLOAD" "$TMP/work" "$TMP/expect-static.json" ||
+		fail "static recorder failed"
+	python3 "$HERE/check.py" --tracetape "$TT" --tape "$TMP/tape-static" \
+		--expect "$TMP/expect-static.json" ||
+		fail "checks of the static recorder's tape failed"
+else
+	echo "== 6. no $STATIC (run 'make static' to test it too)"
+fi
 echo "e2e passed"
