@@ -116,9 +116,13 @@ read_tape(const char *path, const struct tape_reader_opts *o, uint16_t type)
 	return res;
 }
 
+/* Replace PATH by a new file (unlink, not O_TRUNC: ext4 flushes a file
+ * truncated and rewritten on close, which made the damage tests wait on
+ * the disk). */
 static inline void put_file(const char *path, const void *buf, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
 		perror(path);
 		abort();
