@@ -90,6 +90,21 @@ static int check_out_dir(const char *dir)
 	return 0;
 }
 
+/* -p PIDs must name live processes. */
+static int check_pids(const struct rec_opts *o)
+{
+	for (int i = 0; i < o->npids; i++) {
+		if (kill(o->pids[i], 0) && errno == ESRCH) {
+			fprintf(stderr,
+				"tracetape-record: -p %u: no such process; "
+				"check the pid with ps\n",
+				o->pids[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Fork COMMAND, held until child_release() so that it is in the traced
  * set before it runs a single instruction of its own.
@@ -308,7 +323,7 @@ static int setup(struct recorder *r, const sigset_t *old_mask)
 	struct pump_config pc;
 	int err;
 
-	if (check_out_dir(r->dir))
+	if (check_out_dir(r->dir) || check_pids(&r->opts))
 		return -1;
 	if (r->opts.command &&
 	    child_spawn(&r->child, r->opts.command, old_mask)) {
