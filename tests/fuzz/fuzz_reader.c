@@ -25,6 +25,11 @@
 
 static char dir[64];
 
+static void remove_dir(void)
+{
+	rmdir(dir);
+}
+
 static void write_input(const char *path, const uint8_t *data, size_t size)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -83,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(dir, sizeof(dir), "/tmp/tt-fuzz-XXXXXX");
 		if (!mkdtemp(dir))
 			abort();
+		atexit(remove_dir);
 	}
 	char path[128];
 	uint8_t mode = size ? data[0] : 0;
