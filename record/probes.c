@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -300,6 +302,23 @@ static void attach_all(struct probes *p, const struct rec_opts *o, bool btf)
 		attach_bash(p, o->bash_path);
 }
 
+/* Root, or CAP_BPF and CAP_PERFMON in the effective set. */
+static bool has_bpf_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {0};
+	const int cap_perfmon = 38, cap_bpf = 39; /* newer than some headers */
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return (data[1].effective & (1u << (cap_perfmon - 32))) &&
+	       (data[1].effective & (1u << (cap_bpf - 32)));
+}
+
 static int check_environment(void)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -310,10 +329,15 @@ static int check_environment(void)
 			strerror(errno));
 		return -1;
 	}
-	if (geteuid() != 0)
-		fprintf(stderr, "tracetape-record: warning: not running as "
-				"root; loading needs CAP_BPF and "
-				"CAP_PERFMON\n");
+	if (!has_bpf_caps()) {
+		fprintf(stderr,
+			"tracetape-record: not root and missing CAP_BPF or "
+			"CAP_PERFMON: run as root (sudo), or give the binary "
+			"the capabilities: setcap "
+			"cap_bpf,cap_perfmon,cap_sys_resource+ep "
+			"tracetape-record\n");
+		return -1;
+	}
 	return 0;
 }
 
