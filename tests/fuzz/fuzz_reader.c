@@ -96,6 +96,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 	}
+	char manifest[300] = "";
+	if ((mode & 4) && size) {
+		size_t n = data[0] < size - 1 ? data[0] : size - 1;
+		snprintf(manifest, sizeof(manifest), "%s/MANIFEST", dir);
+		write_input(manifest, data + 1, n);
+		data += 1 + n;
+		size -= 1 + n;
+	}
+	struct tape_reader_opts ro = {.sz = sizeof(ro)};
+	if ((mode & 8) && size >= 3) {
+		ro.since_ts = (uint64_t)data[0] << 24;
+		ro.until_ts = (uint64_t)data[1] << 32;
+		ro.file_order = data[2] & 1;
+		ro.reorder_window_ns = (uint64_t)(data[2] >> 1) * 1000;
+		data += 3;
+		size -= 3;
+	}
 	bool partial = mode & 1;
 	snprintf(path, sizeof(path), "%s/seg-000001.tt%s", dir,
 		 partial ? ".partial" : "");
@@ -111,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct tape_reader *r;
 	char err[TAPE_ERRLEN];
-	if (tape_reader_open(&r, path, NULL, err) == 0) {
+	if (tape_reader_open(&r, manifest[0] ? dir : path, &ro, err) == 0) {
 		struct tape_record rec;
 		volatile uint64_t sink = 0;
 		while (tape_reader_next(r, &rec) == 1)
@@ -128,5 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tape_reader_close(r);
 	}
 	unlink(path);
+	if (manifest[0])
+		unlink(manifest);
 	return 0;
 }

@@ -23,7 +23,9 @@ static void die(const char *what, const char *msg)
 	exit(1);
 }
 
-/* Seeds start with the harness's mode byte (see fuzz_reader.c). */
+/* Seeds start with the harness's mode byte (see fuzz_reader.c); mode 4
+ * seeds carry a MANIFEST (length byte, text) before the segment, mode 8
+ * seeds three bytes of reader options. */
 static void copy_cut(const char *from, const char *to, long cut, int mode)
 {
 	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
@@ -38,6 +40,18 @@ static void copy_cut(const char *from, const char *to, long cut, int mode)
 	if (fread(buf, 1, (size_t)size, in) != (size_t)size)
 		die(from, "short read");
 	fputc(mode, out);
+	if (mode & 4) {
+		static const char m[] = "tracetape-manifest 1\nopen 1 "
+					"seg-000001.tt.partial\nclose 1 "
+					"seg-000001.tt 1 2 3 4\nopen 2 x\n";
+		fputc((int)sizeof(m) - 1, out);
+		fwrite(m, 1, sizeof(m) - 1, out);
+	}
+	if (mode & 8) {
+		fputc(0, out);
+		fputc(0, out);
+		fputc(2 * 100 + 0, out);
+	}
 	fwrite(buf, 1, (size_t)cut, out);
 	free(buf);
 	fclose(in);
@@ -97,6 +111,10 @@ int main(int argc, char **argv)
 	copy_cut(seg, out, 2500, 1);
 	snprintf(out, sizeof(out), "%s/seed-truncated-fixcrc.tt", argv[1]);
 	copy_cut(seg, out, 2500, 3);
+	snprintf(out, sizeof(out), "%s/seed-dir-manifest.tt", argv[1]);
+	copy_cut(seg, out, 0, 4 | 2);
+	snprintf(out, sizeof(out), "%s/seed-window.tt", argv[1]);
+	copy_cut(seg, out, 0, 8 | 2);
 	snprintf(out, sizeof(out), "%s/seed-header-only.tt", argv[1]);
 	copy_cut(seg, out, 64, 0);
 	return 0;
