@@ -35,7 +35,7 @@
 
 struct gen {
 	uint64_t s, ts;
-	bool mixed;         /* every field drawn independently (harder) */
+	bool mixed;	    /* every field drawn independently (harder) */
 	bool pending_rw;    /* workload: the read that follows an open */
 	uint32_t who, file; /* workload: the last open */
 	uint32_t cursor[NPROCS];
@@ -101,8 +101,7 @@ static void fill_task(struct gen *g, struct tt_task *t, uint32_t who)
  * list of files in a loop (now and then jumping elsewhere): an open, then
  * the reads of that file through the returned fd.
  */
-static void workload_pick(struct gen *g, uint32_t *who, uint32_t *p,
-			  bool *open)
+static void workload_pick(struct gen *g, uint32_t *who, uint32_t *p, bool *open)
 {
 	if (g->pending_rw) {
 		g->pending_rw = false;
@@ -155,8 +154,8 @@ static uint16_t next_record(struct gen *g, uint32_t *len)
 	rw->dev = 0x800001;
 	rw->ino = 100000 + p;
 	if (g->mixed) {
-		rw->rbytes = rnd(g) % 4 ? 4096 * (1 + rnd(g) % 4)
-					: rnd(g) % 100000;
+		rw->rbytes =
+			rnd(g) % 4 ? 4096 * (1 + rnd(g) % 4) : rnd(g) % 100000;
 		rw->reads = 1 + (uint32_t)(rnd(g) % 3);
 		rw->fd = 3 + (int32_t)(rnd(g) % 4);
 	} else { /* the whole file, in 64 KiB reads, plus the EOF read */
