@@ -8,7 +8,9 @@
  * chunks; a segment that is only its header.  Each starts with the
  * harness's mode byte; the -fixcrc variants ask it to repair checksums.
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,15 @@
 
 #include "tape.h"
 #include "tt_events.h"
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+		  struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
 
 static void die(const char *what, const char *msg)
 {
@@ -117,5 +128,6 @@ int main(int argc, char **argv)
 	copy_cut(seg, out, 0, 8 | 2);
 	snprintf(out, sizeof(out), "%s/seed-header-only.tt", argv[1]);
 	copy_cut(seg, out, 64, 0);
+	nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	return 0;
 }
