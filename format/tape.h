@@ -80,7 +80,7 @@ struct tape_writer_opts {
 	uint32_t max_segments;	  /* keep only the newest N; 0 = all */
 	int zstd_level;		  /* 0 = 3 */
 	uint32_t chunk_size;	  /* end a chunk at this many raw bytes;
-				     0 = 1 MiB */
+				     0 = 2 MiB */
 	tape_segment_start_fn on_segment_start;
 	void *ctx;
 };

@@ -24,7 +24,7 @@
 #include "tt_events.h"
 
 #define DEFAULT_SEGMENT_SIZE (64ull << 20)
-#define DEFAULT_CHUNK_SIZE   (1u << 20)
+#define DEFAULT_CHUNK_SIZE   (2u << 20)
 #define MIN_SEGMENT_SIZE     (64u << 10)
 #define DEFAULT_ZSTD_LEVEL   3
 #define CHUNK_PREFIX	     (TT_BLOCK_HDR_SIZE + TT_CHUNK_EXT_SIZE)
