@@ -85,7 +85,8 @@ static void configure(struct tracetape_bpf *skel, const struct rec_opts *o,
 	bpf_map__set_max_entries(skel->maps.scratch_map, ncpus);
 	bpf_map__set_max_entries(skel->maps.flush_timers, ncpus);
 	/* batching needs the flush timers, which only tp_btf may use */
-	skel->rodata->use_stage = btf_sys_exit;
+	skel->rodata->use_stage =
+		btf_sys_exit && !getenv("TRACETAPE_NO_BATCH");
 	bpf_program__set_autoload(skel->progs.sys_exit_btf,
 				  sys_exit && btf_sys_exit);
 	bpf_program__set_autoload(skel->progs.sys_exit_raw,
