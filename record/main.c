@@ -381,10 +381,8 @@ static int finish(struct recorder *r, bool show, double secs)
 	pump_stats(r->pump, &st);
 	close_rc = tape_writer_close(r->writer);
 	if (rc)
-		fprintf(stderr,
-			"tracetape-record: recording stopped: %s; the tape in "
-			"%s is closed and readable up to that point\n",
-			pump_error(r->pump), r->dir);
+		fprintf(stderr, "tracetape-record: recording stopped: %s\n",
+			pump_error(r->pump));
 	else if (close_rc)
 		fprintf(stderr, "tracetape-record: closing %s: %s\n", r->dir,
 			tape_strerror(close_rc));
