@@ -981,7 +981,9 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
 	if (!buf)
 		return 0;
 	e = new_exec(buf);
-	e->syscall = TT_SYS_EXECVE;
+	/* execveat with a directory fd leaves its generated name in fdpath
+	 * (execveat(AT_FDCWD, "/abs", ...) looks just like execve) */
+	e->syscall = bprm->fdpath ? TT_SYS_EXECVEAT : TT_SYS_EXECVE;
 	n = bpf_probe_read_kernel_str(buf + EXEC_START, PATH_MAX_LEN,
 				      BPF_CORE_READ(bprm, filename));
 	e->filename_len = n > 0 ? n : 0;
