@@ -255,7 +255,7 @@ static double now_s(void)
 static void wait_for_end(const struct rec_opts *o, struct pump *pump,
 			 struct child *c, const sigset_t *sigs, bool status)
 {
-	double start = now_s(), last = start;
+	double start = now_s(), last = start, grace_until = 0;
 	uint64_t prev_events = 0;
 
 	for (;;) {
@@ -264,7 +264,18 @@ static void wait_for_end(const struct rec_opts *o, struct pump *pump,
 		int sig = sigtimedwait(sigs, &si, &timeout);
 		struct pump_stats st;
 
-		if (sig == SIGINT || sig == SIGTERM)
+		if ((sig == SIGINT || sig == SIGTERM) &&
+		    (c->pid <= 0 || c->exited || grace_until))
+			return;
+		if (sig == SIGINT || sig == SIGTERM) {
+			/* let COMMAND end (and its end be recorded) first:
+			 * pass on a signal sent to us alone (a terminal's
+			 * Ctrl-C already reached the whole process group) */
+			if (si.si_code == SI_USER || si.si_code == SI_QUEUE)
+				kill(c->pid, sig);
+			grace_until = now_s() + 2.0;
+		}
+		if (grace_until && now_s() >= grace_until)
 			return;
 		if (sig == SIGCHLD && c->pid > 0 &&
 		    waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
