@@ -277,6 +277,21 @@ class Bench:
         _, status, ru = os.wait4(p.pid, 0)
         return time.monotonic() - t0, ru.ru_maxrss, os.waitstatus_to_exitcode(status)
 
+    @staticmethod
+    def timed_count(cmd):
+        """(seconds, peak RSS KiB, output lines) of a command: one run both
+        times it and counts its events (one line each)."""
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        lines = 0
+        while True:
+            block = p.stdout.read(1 << 20)
+            if not block:
+                break
+            lines += block.count(b"\n")
+        _, _, ru = os.wait4(p.pid, 0)
+        return time.monotonic() - t0, ru.ru_maxrss, lines
+
     def part_replay(self, events_wanted=5_000_000):
         tape = os.path.join(self.tmp, "replay-tape")
         perfdata = os.path.join(self.tmp, "replay-perf.data")
@@ -306,10 +321,9 @@ class Bench:
             med = statistics.median(times)
             rows.append([f"tracetape {a}", str(ev), f"{med:.2f}", f"{ev / med / 1e6:.2f}", f"{rss / 1024:.1f}"])
         if pp:
-            pev = self.perf_count(perfdata)
-            times, rss = [], 0
+            times, rss, pev = [], 0, 0
             for _ in range(3):
-                t, m, _ = self.timed(["perf", "script", "-i", perfdata])
+                t, m, pev = self.timed_count(["perf", "script", "-i", perfdata])
                 times.append(t)
                 rss = max(rss, m)
             med = statistics.median(times)
