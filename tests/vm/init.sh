@@ -1,0 +1,83 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# /init of the test VM built by tests/vm/run.sh (busybox sh, PID 1).
+#
+# Records the e2e workload with the static recorder on the VM's kernel and
+# sends everything back on the second serial port (ttyS1), which the kernel
+# does not write to, so its messages cannot break the lines:
+#   TTVM-INFO <fact>            kernel facts (one per line)
+#   TTVM-PROBECHECK <line>      output of probecheck (attach mechanisms)
+#   TTVM-RC <name> <status>     exit status of each recording
+#   TTVM-BEGIN-TAR / TTVM-END-TAR   base64 of a tar of /out between them
+#   TTVM-DONE                   the last line: everything was sent
+# Then powers off.  The console (ttyS0) shows the same steps for a human.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tracefs nodev /sys/kernel/tracing
+mount -t debugfs nodev /sys/kernel/debug
+mount -t bpf bpf /sys/fs/bpf
+echo 1 >/proc/sys/kernel/printk # keep kernel chatter off the console
+ulimit -l unlimited             # older kernels charge BPF maps to memlock
+
+OUT=/dev/ttyS1
+[ -c "$OUT" ] || OUT=/dev/console
+stty -F "$OUT" raw -echo 2>/dev/null
+
+send() { echo "$*" >"$OUT"; }
+info() {
+	echo "tracetape-vm: $*"
+	send "TTVM-INFO $*"
+}
+
+info "kernel $(uname -r)"
+if [ -r /sys/kernel/btf/vmlinux ]; then
+	info "btf /sys/kernel/btf/vmlinux present"
+else
+	info "btf /sys/kernel/btf/vmlinux MISSING"
+fi
+for f in kprobe_events uprobe_events available_filter_functions; do
+	if [ -e "/sys/kernel/tracing/$f" ]; then
+		info "tracefs $f present"
+	else
+		info "tracefs $f MISSING"
+	fi
+done
+for fn in vfs_read vfs_write vfs_open; do
+	if grep -q "^$fn\$" /sys/kernel/tracing/available_filter_functions 2>/dev/null; then
+		info "ftrace can hook $fn"
+	else
+		info "ftrace cannot hook $fn"
+	fi
+done
+info "lsm $(cat /sys/kernel/security/lsm 2>/dev/null || echo unknown)"
+
+echo "tracetape-vm: probecheck"
+/bin/probecheck /probecheck.bpf.o 2>&1 | while IFS= read -r line; do
+	echo "  $line"
+	send "TTVM-PROBECHECK $line"
+done
+
+mkdir -p /out
+echo "hello from the tracetape vm" >/etc/hostname
+
+echo "tracetape-vm: recording the workload (tp_btf sys_exit)"
+TRACETAPE_DEBUG=1 /bin/tracetape-record -q -o /out/tape \
+	-- /bin/workload /work /out/expect.json 2>/out/record.err
+send "TTVM-RC record $?"
+
+echo "tracetape-vm: recording the workload (raw_tp sys_exit)"
+TRACETAPE_SYS_EXIT=raw_tp /bin/tracetape-record -q -o /out/tape-rawtp \
+	-- /bin/workload /work-rawtp /out/expect-rawtp.json 2>/out/record-rawtp.err
+send "TTVM-RC record-rawtp $?"
+
+echo "tracetape-vm: sending /out"
+send "TTVM-BEGIN-TAR"
+tar -C /out -cf - . | base64 >"$OUT"
+send "TTVM-END-TAR"
+send "TTVM-DONE"
+sync
+poweroff -f

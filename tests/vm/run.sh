@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Runs the recorder on a second kernel: Debian's 6.1 cloud kernel, booted
+# under QEMU (TCG) with an initramfs holding busybox, the static recorder,
+# a static copy of the e2e workload and a probe check.  The VM records the
+# workload, sends the tapes back over a serial port, and this script checks
+# them on the host with build/tracetape and tests/e2e/check.py.
+#
+# usage: tests/vm/run.sh [BUILD]        (run as root, from anywhere)
+#
+# Prints PASS/FAIL/INFO lines; exits 1 on a failure, 0 with a SKIP line when
+# QEMU or the kernel package cannot be obtained.  Cache: BUILD/vm (the
+# extracted kernel and busybox stay there, so reruns do not download).
+# Environment: VM_TIMEOUT (seconds for the VM, default 600), VM_SMP (CPUs,
+# default 2), VM_REFRESH=1 (fetch the newest kernel again).  Each run's
+# files stay in BUILD/vm/work until the next run.  See docs/TESTING-VM.md.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+cd "$ROOT" || exit 1
+BUILD=${1:-build}
+VM=$BUILD/vm
+WORK=$VM/work
+T0=$(date +%s.%N)
+FAILED=0
+
+say() { echo "== $*"; }
+pass() { echo "PASS  vm: $*"; }
+info() { echo "INFO  vm: $*"; }
+skip() {
+	echo "SKIP  vm: $*"
+	exit 0
+}
+fail() {
+	echo "FAIL  vm: $*"
+	FAILED=1
+}
+die() {
+	fail "$*"
+	exit 1
+}
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip "needs root (apt-get for QEMU and the kernel package): run 'sudo bash tests/vm/run.sh'"
+fi
+
+# ---- 1. QEMU and cpio from Debian -----------------------------------
+apt_install() {
+	apt-get install -y -q --no-install-recommends "$@" >"$VM/apt.log" 2>&1 ||
+		{ apt-get update -q >>"$VM/apt.log" 2>&1 &&
+			apt-get install -y -q --no-install-recommends "$@" \
+				>>"$VM/apt.log" 2>&1; }
+}
+
+mkdir -p "$VM"
+t=$(date +%s.%N)
+if ! command -v qemu-system-x86_64 >/dev/null || ! command -v cpio >/dev/null; then
+	say "installing qemu-system-x86 and cpio"
+	apt_install qemu-system-x86 cpio ||
+		skip "apt-get install qemu-system-x86 cpio failed (see $VM/apt.log)"
+fi
+for tool in qemu-system-x86_64 cpio python3 clang cc; do
+	command -v $tool >/dev/null || die "$tool not found (make deps; apt-get install qemu-system-x86 cpio)"
+done
+info "packages ready in $(since "$t") s"
+
+# ---- 2. busybox-static and the 6.1 kernel, extracted into the cache -------
+# Both are fetched with `apt-get download` and unpacked under BUILD/vm, so
+# the host's own busybox (if any) and /boot are left alone.
+fetch_deb() { # PACKAGE DEST: extract PACKAGE's files into DEST
+	local pkg=$1 dest=$2 dl=$VM/dl
+	rm -rf "$dl" "$dest" && mkdir -p "$dl" || return 1
+	(cd "$dl" && apt-get download -q "$pkg") >>"$VM/apt.log" 2>&1 ||
+		{ apt-get update -q >>"$VM/apt.log" 2>&1 &&
+			(cd "$dl" && apt-get download -q "$pkg") >>"$VM/apt.log" 2>&1; } ||
+		return 1
+	dpkg-deb -x "$dl"/*.deb "$dest" && rm -rf "$dl"
+}
+
+newest_kernel() {
+	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' |
+		awk '{ print $1 }' | sort -V | tail -n 1
+}
+
+t=$(date +%s.%N)
+BUSYBOX=$VM/busybox/bin/busybox
+if [ ! -x "$BUSYBOX" ]; then
+	say "fetching busybox-static"
+	fetch_deb busybox-static "$VM/busybox" ||
+		skip "apt-get download busybox-static failed (see $VM/apt.log)"
+fi
+KDIR=$VM/kernel
+if [ "${VM_REFRESH:-0}" = 1 ] || [ ! -s "$KDIR/vmlinuz" ]; then
+	pkg=$(newest_kernel)
+	if [ -z "$pkg" ]; then
+		apt-get update -q >>"$VM/apt.log" 2>&1
+		pkg=$(newest_kernel)
+	fi
+	[ -n "$pkg" ] ||
+		skip "no linux-image-6.1.0-*-cloud-amd64-unsigned in apt-cache search (is bookworm in sources.list?)"
+	say "fetching $pkg"
+	fetch_deb "$pkg" "$VM/kpkg" ||
+		skip "apt-get download $pkg failed (see $VM/apt.log)"
+	rm -rf "$KDIR" && mkdir -p "$KDIR"
+	cp "$VM"/kpkg/boot/vmlinuz-* "$KDIR/vmlinuz" &&
+		cp "$VM"/kpkg/boot/config-* "$KDIR/config" ||
+		die "$pkg holds no boot/vmlinuz-* or boot/config-*"
+	echo "$pkg" >"$KDIR/package"
+	rm -rf "$VM/kpkg" # the modules are not needed: all we use is built in
+fi
+info "kernel package $(cat "$KDIR/package") ready in $(since "$t") s"
+
+# ---- 3. the binaries: static recorder, static workload, probe check ------
+t=$(date +%s.%N)
+say "building the static recorder, tracetape and the VM's helpers"
+make -s BUILD="$BUILD" "$BUILD/tracetape" static >"$VM/make.log" 2>&1 ||
+	die "make BUILD=$BUILD $BUILD/tracetape static failed: $(tail -n 5 "$VM/make.log")"
+REC=$BUILD/tracetape-record-static
+TT=$BUILD/tracetape
+ldd "$REC" 2>&1 | grep -q "not a dynamic executable" ||
+	die "$REC is dynamically linked; 'make static' should build it with -static"
+HELPERS=$VM/helpers
+mkdir -p "$HELPERS"
+cc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	tests/e2e/workload.c -o "$HELPERS/workload" ||
+	die "cannot build a static tests/e2e/workload.c"
+clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I"$BUILD/bpf" \
+	-c tests/vm/probecheck.bpf.c -o "$HELPERS/probecheck.bpf.o" ||
+	die "cannot build tests/vm/probecheck.bpf.c (needs $BUILD/bpf/vmlinux.h from make)"
+cc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	tests/vm/probecheck.c -o "$HELPERS/probecheck" -lbpf -lelf -lz -lzstd ||
+	die "cannot build a static tests/vm/probecheck.c (needs libbpf-dev libelf-dev zlib1g-dev libzstd-dev)"
+info "binaries built in $(since "$t") s"
+
+# ---- 4. the initramfs ------------------------------------------------------
+copy_with_libs() { # BINARY ROOTDIR: the binary and its shared libraries
+	local bin=$1 root=$2 lib
+	mkdir -p "$root$(dirname "$bin")" && cp -L "$bin" "$root$bin" || return 1
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return 1
+	done
+}
+
+build_initramfs() {
+	local r=$WORK/root applet
+	rm -rf "$r" && mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root} || return 1
+	cp "$BUSYBOX" "$r/bin/busybox" || return 1
+	# every applet (sh, mount, tar, base64, poweroff, true...) as a link;
+	# the workload execs /bin/true, which busybox answers by its name
+	for applet in $("$BUSYBOX" --list-full); do
+		[ -e "$r/$applet" ] || ln -s /bin/busybox "$r/$applet"
+	done
+	# bash with its libraries, so the readline uretprobe has a target
+	copy_with_libs /bin/bash "$r" || return 1
+	cp "$REC" "$r/bin/tracetape-record" &&
+		cp "$HELPERS/workload" "$HELPERS/probecheck" "$r/bin/" &&
+		cp "$HELPERS/probecheck.bpf.o" "$r/probecheck.bpf.o" &&
+		cp tests/vm/init.sh "$r/init" && chmod 755 "$r/init" || return 1
+	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
+	echo "root:x:0:" >"$r/etc/group"
+	echo "0123456789abcdef0123456789abcdef" >"$r/etc/machine-id"
+	echo "Etc/UTC" >"$r/etc/timezone"
+	(cd "$r" && find . | cpio -o -H newc --quiet) >"$WORK/initrd.cpio"
+}
+
+t=$(date +%s.%N)
+rm -rf "$WORK" && mkdir -p "$WORK"
+build_initramfs || die "cannot build the initramfs in $WORK/root"
+info "initramfs $(du -k "$WORK/initrd.cpio" | cut -f1) KiB built in $(since "$t") s"
+
+# ---- 5. boot 6.1 under TCG; the VM powers itself off ----------------------
+t=$(date +%s.%N)
+say "booting $(cat "$KDIR/package") under QEMU (TCG); console in $WORK/console.log"
+timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max \
+	-m 1024 -smp "${VM_SMP:-2}" -nodefaults -display none -no-reboot \
+	-kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd.cpio" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=1" \
+	-serial "file:$WORK/console.log" -serial "file:$WORK/results.log" \
+	>"$WORK/qemu.log" 2>&1
+qrc=$?
+info "VM ran $(since "$t") s (qemu exit $qrc)"
+[ $qrc -eq 124 ] && fail "the VM did not power off within ${VM_TIMEOUT:-600} s"
+tr -d '\r' <"$WORK/results.log" >"$WORK/results.txt" 2>/dev/null
+if ! grep -q '^TTVM-DONE$' "$WORK/results.txt"; then
+	echo "---- last lines of the console ($WORK/console.log)"
+	tail -n 30 "$WORK/console.log" 2>/dev/null
+	echo "---- qemu ($WORK/qemu.log)"
+	tail -n 10 "$WORK/qemu.log"
+	die "the VM did not send its results (no TTVM-DONE in $WORK/results.log)"
+fi
+
+# ---- 6. what the VM said ---------------------------------------------------
+sed -n 's/^TTVM-INFO /INFO  vm: /p' "$WORK/results.txt"
+sed -n 's/^TTVM-PROBECHECK probe /INFO  vm: probecheck /p' "$WORK/results.txt"
+grep -q '^TTVM-INFO kernel 6\.1\.' "$WORK/results.txt" &&
+	pass "the VM runs kernel 6.1" ||
+	fail "the VM does not run 6.1: $(grep '^TTVM-INFO kernel' "$WORK/results.txt")"
+grep -q '^TTVM-INFO btf /sys/kernel/btf/vmlinux present$' "$WORK/results.txt" &&
+	pass "the kernel has BTF" || fail "the kernel has no /sys/kernel/btf/vmlinux"
+
+OUT=$WORK/out
+mkdir -p "$OUT"
+sed -n '/^TTVM-BEGIN-TAR$/,/^TTVM-END-TAR$/p' "$WORK/results.txt" |
+	sed '1d;$d' | base64 -d | tar -C "$OUT" -xf - ||
+	die "cannot decode the tapes sent between TTVM-BEGIN-TAR and TTVM-END-TAR in $WORK/results.log"
+
+check_tape() { # NAME TAPE EXPECT ERRFILE
+	local name=$1 tape=$2 expect=$3 err=$4 rc
+	rc=$(sed -n "s/^TTVM-RC $name //p" "$WORK/results.txt")
+	if [ "$rc" = 0 ]; then
+		pass "$name: tracetape-record -- workload exited 0 on 6.1"
+	else
+		fail "$name: tracetape-record exited ${rc:-?} on 6.1, stderr:"
+		grep -v '^libbpf: ' "$err" | head -n 20
+	fi
+	grep -iE '^libbpf: .*(fail|error|poison|invalid)' "$err" | head -n 10 |
+		sed 's/^/INFO  vm: /'
+	grep 'tracetape-record: warning' "$err" | sed 's/^/INFO  vm: /'
+	[ -d "$tape" ] || {
+		fail "$name: no tape came back"
+		return
+	}
+	if "$TT" verify "$tape" >"$WORK/$name.verify" 2>&1; then
+		pass "$name: tracetape verify exits 0"
+	else
+		fail "$name: tracetape verify failed: $(tail -n 3 "$WORK/$name.verify")"
+	fi
+	"$TT" info "$tape" >"$WORK/$name.info" 2>&1 ||
+		fail "$name: tracetape info failed: $(tail -n 3 "$WORK/$name.info")"
+	grep -E '^kernel ' "$WORK/$name.info" | sed "s/^/INFO  vm: $name /"
+	sed -n '/^probes /,/^events /p' "$WORK/$name.info" | sed '1d;$d' |
+		sed "s/^ */INFO  vm: $name probe /"
+	if python3 tests/e2e/check.py --tracetape "$TT" --tape "$tape" \
+		--expect "$expect" >"$WORK/$name.check" 2>&1; then
+		pass "$name: tests/e2e/check.py (opens, read/write counts, lifetimes, rename, execs, probes, losses)"
+	else
+		cat "$WORK/$name.check"
+		fail "$name: tests/e2e/check.py failed (output above)"
+	fi
+}
+
+say "checking the tapes recorded on 6.1"
+check_tape record "$OUT/tape" "$OUT/expect.json" "$OUT/record.err"
+check_tape record-rawtp "$OUT/tape-rawtp" "$OUT/expect-rawtp.json" "$OUT/record-rawtp.err"
+
+info "total $(since "$T0") s"
+if [ $FAILED -ne 0 ]; then
+	echo "vm test FAILED (files in $WORK)"
+	exit 1
+fi
+echo "vm test passed"
