@@ -18,8 +18,7 @@
  * trouble, so that a CI job can gate on it.
  */
 #include "replay.h"
-#include "diff_argv.h"
-#include "diff_map.h"
+#include "strmap.h"
 #include "diff_norm.h"
 
 #include <inttypes.h>
@@ -239,7 +238,8 @@ static void take_open(struct diff_side *s, const struct replay_file_op *op,
 	key_reset(&k);
 	key_str(&k, comm);
 	key_name(&k, s->o, path);
-	key_str(&k, ok ? "ok" : errno_text(op->f.ret, ebuf, sizeof(ebuf)));
+	key_str(&k,
+		ok ? "ok" : replay_errno_name(op->f.ret, ebuf, sizeof(ebuf)));
 	count_key(s, SEC_OPENS, &k);
 	if (ok && (op->f.fmode & TT_FMODE_CREATED)) {
 		key_reset(&k);
@@ -357,7 +357,7 @@ static void take_rw(struct diff_side *s, const struct tape_record *rec)
 /* argv as one shell-quoted line (the filename when argv is absent). */
 static void join_args(const struct replay_exec *ex, char *out, size_t size)
 {
-	if (!argv_shell_join(ex->args, ex->args_len, out, size))
+	if (!replay_argv_shell_join(ex->args, ex->args_len, out, size))
 		snprintf(out, size, "%s", ex->filename);
 }
 
@@ -391,7 +391,8 @@ static void take_exec(struct diff_side *s, const struct tape_record *rec)
 		memcpy(argv, folded, sizeof(argv));
 	}
 	if (ex.f.ret < 0) {
-		count_exec(s, argv, errno_text(ex.f.ret, ebuf, sizeof(ebuf)));
+		count_exec(s, argv,
+			   replay_errno_name(ex.f.ret, ebuf, sizeof(ebuf)));
 		return;
 	}
 	p = proc_get(s, ex.f.task.pid);
@@ -416,7 +417,7 @@ static void take_exit(struct diff_side *s, const struct tape_record *rec)
 	if (!p)
 		return;
 	if (p->exec_argv) {
-		wait_status_text(x.exit_code, outcome, sizeof(outcome));
+		replay_wait_status_text(x.exit_code, outcome, sizeof(outcome));
 		count_exec(s, p->exec_argv, outcome);
 	}
 	proc_forget(s, x.task.pid);

@@ -13,7 +13,7 @@
  * does not hold.
  */
 #include "replay.h"
-#include "diff_map.h"
+#include "strmap.h"
 
 #include <stdlib.h>
 #include <string.h>

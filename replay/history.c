@@ -18,8 +18,7 @@
  * execs, not with the number of file events.
  */
 #include "replay.h"
-#include "diff_argv.h"
-#include "diff_map.h"
+#include "strmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +109,7 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem)
 /* An exec's argv as one shell-quoted line. */
 static void quote_argv(const struct hist_exec *e, char *out, size_t size)
 {
-	argv_shell_join(e->args, e->args_len, out, size);
+	replay_argv_shell_join(e->args, e->args_len, out, size);
 }
 
 /*
@@ -145,7 +144,7 @@ static void format_errno(int64_t ret, char *out, size_t size)
 	char buf[32];
 
 	snprintf(out, size, "exec failed: %s",
-		 errno_text(ret, buf, sizeof(buf)));
+		 replay_errno_name(ret, buf, sizeof(buf)));
 }
 
 static uint32_t *live_session(struct history *h, uint32_t pid)
@@ -452,7 +451,7 @@ static void exec_status(const struct hist_exec *e, char *out, size_t size)
 	else if (e->replaced)
 		snprintf(out, size, "exec'd again");
 	else if (e->exited)
-		wait_status_text(e->exit_code, out, size);
+		replay_wait_status_text(e->exit_code, out, size);
 	else
 		snprintf(out, size, "still running at the end");
 }
@@ -519,7 +518,7 @@ static void print_session_text(struct replay *rp, const struct hist_session *s)
 		char hms[REPLAY_HMS_LEN];
 
 		replay_fmt_hms(rp, s->exit_ts, hms);
-		wait_status_text(s->exit_code, status, sizeof(status));
+		replay_wait_status_text(s->exit_code, status, sizeof(status));
 		fprintf(rp->out, "bash ended %s (%s)\n", hms, status);
 	} else if (s->execd) {
 		char hms[REPLAY_HMS_LEN];
@@ -564,7 +563,7 @@ static void json_exec(FILE *f, struct replay *rp, const struct hist_exec *e)
 	fprintf(f, ",\"ret\":%lld,\"argv_truncated\":%s", (long long)e->ret,
 		e->truncated ? "true" : "false");
 	if (e->ret == 0 && e->exited && !e->replaced) {
-		wait_status_text(e->exit_code, status, sizeof(status));
+		replay_wait_status_text(e->exit_code, status, sizeof(status));
 		fprintf(f, ",\"wait_status\":%d,\"status\":", e->exit_code);
 	} else {
 		exec_status(e, status, sizeof(status));

@@ -432,4 +432,26 @@ void replay_buf_octal(struct replay_buf *b, uint64_t v, int width);
 /* S escaped, padded to WIDTH columns (0 = none), left when LEFT. */
 void replay_buf_str(struct replay_buf *b, const char *s, int width, bool left);
 
+/* ------------------------------------------------------------------ */
+/* Processes in words (appended; replay/words.c)                        */
+
+/*
+ * Join the NUL-terminated strings in ARGS (LEN bytes; a last string
+ * without its NUL is left out) with spaces, each quoted if a shell would
+ * need it, so the line reads back as the same argv ("a b" stays apart
+ * from "a" "b"): in double quotes when that needs no backslash ("it's"),
+ * else in single quotes with '\'' for a quote.  Writes at most SIZE
+ * bytes with the NUL (cutting the line); returns the length written.
+ */
+size_t replay_argv_shell_join(const char *args, size_t len, char *out,
+			      size_t size);
+
+/* "exit 1", "killed by SIGKILL", "... (core dumped)" from a wait(2)
+ * status. */
+void replay_wait_status_text(int status, char *out, size_t size);
+
+/* "ENOENT" for -ENOENT (RET is a negative errno); else "error N" written
+ * to BUF (SIZE bytes).  Returns the name or BUF. */
+const char *replay_errno_name(long long ret, char *buf, size_t size);
+
 #endif /* REPLAY_H */

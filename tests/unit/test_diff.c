@@ -11,8 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "diff_argv.h"
-#include "diff_map.h"
+#include "strmap.h"
 #include "diff_norm.h"
 #include "test_analyses.h"
 
@@ -391,7 +390,7 @@ static void check_join(const char *args, size_t len, const char *want)
 {
 	char out[128];
 
-	assert_int_equal(argv_shell_join(args, len, out, sizeof(out)),
+	assert_int_equal(replay_argv_shell_join(args, len, out, sizeof(out)),
 			 strlen(want));
 	assert_string_equal(out, want);
 }
@@ -411,8 +410,8 @@ static void test_argv_join(void **state)
 	CHECK_JOIN("x\0\0", "x ''");
 	CHECK_JOIN("cut\0no-nul", "cut");
 	CHECK_JOIN("", "");
-	assert_int_equal(argv_shell_join("abcdefgh", 9, small, sizeof(small)),
-			 5);
+	assert_int_equal(
+		replay_argv_shell_join("abcdefgh", 9, small, sizeof(small)), 5);
 	assert_string_equal(small, "abcde");
 }
 

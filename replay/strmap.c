@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * diff_map.c - open-addressing hash map from byte strings to values.
+ * strmap.c - open-addressing hash map from byte strings to values.
  *
  * Each key lives in one node allocation together with its value, so a
  * value never moves while its key is in the map.  The slot table holds
@@ -9,7 +9,7 @@
  * however many keys come and go (filelife inserts and removes a key per
  * created file).
  */
-#include "diff_map.h"
+#include "strmap.h"
 
 #include <stdalign.h>
 #include <stdlib.h>

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * diff_map.h - a hash map from byte-string keys to fixed-size values.
- *
- * Written for `tracetape diff`, whose summaries are keyed by normalised
- * strings ("comm\0path\0result"), and reused by filelife (path -> pending
- * creation) and history.  Memory is one allocation per distinct key, so it
- * is bounded by the number of keys, not by the number of events looked up.
+ * strmap.h - the analyzer's hash map from byte-string keys to fixed-size
+ * values, for analyses that keep state per name: diff (normalised keys
+ * such as "comm\0path\0result"), filelife (path -> pending creation),
+ * history (pid -> session).  Memory is one allocation per distinct key,
+ * so it is bounded by the number of keys, not by the number of events
+ * looked up.
  *
  * Values are zeroed when a key is first inserted and stay at the same
  * address until that key is removed or the map freed.
  */
-#ifndef DIFF_MAP_H
-#define DIFF_MAP_H
+#ifndef REPLAY_STRMAP_H
+#define REPLAY_STRMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,8 +19,8 @@
 
 struct strmap;
 
-/* A new empty map whose values are VALUE_SIZE bytes; NULL when out of memory.
- */
+/* A new empty map whose values are VALUE_SIZE bytes (0: a set); NULL when
+ * out of memory. */
 struct strmap *strmap_new(size_t value_size);
 void strmap_free(struct strmap *m);
 
@@ -52,4 +52,4 @@ struct strmap_entry {
  */
 struct strmap_entry *strmap_entries(const struct strmap *m);
 
-#endif /* DIFF_MAP_H */
+#endif /* REPLAY_STRMAP_H */

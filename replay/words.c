@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* diff_argv.c - processes in words: argv lines, exit statuses, errnos. */
-#include "diff_argv.h"
-
+/* words.c - processes in words: argv lines, exit statuses, errnos. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +54,8 @@ static void append_word(struct line *l, const char *s)
 		put(l, q);
 }
 
-size_t argv_shell_join(const char *args, size_t len, char *out, size_t size)
+size_t replay_argv_shell_join(const char *args, size_t len, char *out,
+			      size_t size)
 {
 	struct line l = {out, size, 0};
 	size_t pos = 0;
@@ -70,7 +69,7 @@ size_t argv_shell_join(const char *args, size_t len, char *out, size_t size)
 	return l.len;
 }
 
-void wait_status_text(int status, char *out, size_t size)
+void replay_wait_status_text(int status, char *out, size_t size)
 {
 	int sig = status & 0x7f;
 	const char *name = sig ? sigabbrev_np(sig) : NULL;
@@ -84,7 +83,7 @@ void wait_status_text(int status, char *out, size_t size)
 		snprintf(out, size, "killed by signal %d%s", sig, core);
 }
 
-const char *errno_text(long long ret, char *buf, size_t size)
+const char *replay_errno_name(long long ret, char *buf, size_t size)
 {
 	const char *name = strerrorname_np((int)-ret);
 
