@@ -203,32 +203,50 @@ static void sleep_s(double s)
 		;
 }
 
-/* Files created and deleted after a known time. */
+/* CLOCK_BOOTTIME in seconds: the clock the tape's timestamps use. */
+static double boot_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Files created and deleted after a known time (slept, and measured). */
 static void do_lifetimes(int wd_fd)
 {
 	char full[2048];
+	double t0, t1;
 	int fd;
 
 	fd = open("short.tmp", O_CREAT | O_WRONLY | O_EXCL, 0600);
+	t0 = boot_s();
 	if (fd < 0)
 		die("create short.tmp");
 	close(fd);
 	sleep_s(0.2);
 	if (unlink("short.tmp"))
 		die("unlink short.tmp");
+	t1 = boot_s();
 	full_path(full, sizeof(full), "short.tmp");
-	note("{\"kind\":\"life\",\"full\":\"%s\",\"age\":0.2}", full);
+	note("{\"kind\":\"life\",\"full\":\"%s\",\"age\":0.2,"
+	     "\"measured\":%.6f}",
+	     full, t1 - t0);
 
 	fd = syscall(SYS_openat, wd_fd, "long.tmp", O_CREAT | O_WRONLY | O_EXCL,
 		     0600);
+	t0 = boot_s();
 	if (fd < 0)
 		die("create long.tmp");
 	close(fd);
 	sleep_s(1.1);
 	if (unlinkat(wd_fd, "long.tmp", 0))
 		die("unlink long.tmp");
+	t1 = boot_s();
 	full_path(full, sizeof(full), "long.tmp");
-	note("{\"kind\":\"life\",\"full\":\"%s\",\"age\":1.1}", full);
+	note("{\"kind\":\"life\",\"full\":\"%s\",\"age\":1.1,"
+	     "\"measured\":%.6f}",
+	     full, t1 - t0);
 }
 
 static void do_rename(void)
