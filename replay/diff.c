@@ -506,17 +506,6 @@ static int on_record(struct replay *rp, const struct tape_record *rec,
 	return 0;
 }
 
-/* Damage overlapping the window (unknown time ranges always do). */
-static bool damage_in_window(const struct replay *rp,
-			     const struct tape_damage *d)
-{
-	if (!d->first_ts && !d->last_ts)
-		return true;
-	if (rp->until_ts && d->first_ts > rp->until_ts)
-		return false;
-	return !(rp->since_ts && d->last_ts && d->last_ts < rp->since_ts);
-}
-
 /* Execs still running at the end, then losses and damage. */
 static int finish(struct replay *rp, void *ctx)
 {
@@ -537,7 +526,7 @@ static int finish(struct replay *rp, void *ctx)
 	s->lost = replay_lost_events(rp);
 	n = tape_reader_damage(rp->reader, &d);
 	for (size_t i = 0; i < n; i++) {
-		if (!damage_in_window(rp, &d[i]))
+		if (!replay_damage_in_window(rp, &d[i]))
 			continue;
 		s->damaged++;
 		s->damaged_records += d[i].records_lost;

@@ -207,8 +207,7 @@ static void warn_losses_json(struct replay *rp)
 	}
 }
 
-/* Damage overlapping the window (unknown time ranges always do). */
-static bool damage_in_window(const struct replay *rp,
+bool replay_damage_in_window(const struct replay *rp,
 			     const struct tape_damage *d)
 {
 	if (!d->first_ts && !d->last_ts)
@@ -263,7 +262,7 @@ static void warn_damage(struct replay *rp, const struct replay_env *env,
 	const struct tape_damage *d;
 	size_t n = tape_reader_damage(rp->reader, &d);
 	for (size_t i = 0; i < n; i++) {
-		if (!damage_in_window(rp, &d[i]))
+		if (!replay_damage_in_window(rp, &d[i]))
 			continue;
 		warn_damage_one(rp, env, &d[i], false);
 		if (json)

@@ -433,6 +433,18 @@ void replay_buf_octal(struct replay_buf *b, uint64_t v, int width);
 void replay_buf_str(struct replay_buf *b, const char *s, int width, bool left);
 
 /* ------------------------------------------------------------------ */
+/* Damage (appended)                                                    */
+
+/*
+ * Whether damage D (from tape_reader_damage(rp->reader)) overlaps the
+ * replayed window; damage of unknown time always does.  The driver warns
+ * about these; an analysis that reports damage itself (diff) counts the
+ * same ones.
+ */
+bool replay_damage_in_window(const struct replay *rp,
+			     const struct tape_damage *d);
+
+/* ------------------------------------------------------------------ */
 /* Processes in words (appended; replay/words.c)                        */
 
 /*
