@@ -1,0 +1,853 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Check every replay analysis on tapes recorded by tests/e2e/analyses.sh.
+
+The oracles are what was really done, never the analysis itself:
+  - the workload's own account of its actions (JSON lines, see workload.c),
+  - the lines typed into an interactive bash, the commands they ran and
+    what those commands are known to do (dd writes 7 x 1000 bytes ...),
+  - `tracetape dump --json` for the record-level facts (pids, inodes,
+    counts per type) that the analyses summarise.
+Text output is parsed and compared field by field with the --json output of
+the same analysis, so both forms are checked against the oracle.
+
+Every check prints PASS, FAIL or XFAIL (a known bug, named in the line) with
+what it compared and both values; any FAIL makes the exit status 1.
+"""
+import argparse
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+
+failures = []
+xfails = []
+TRACETAPE = None
+
+# Tolerances for ages measured on the tape against what was slept: the
+# workload sleeps, then the unlink follows in the next few microseconds;
+# a loaded 2-CPU machine can delay the wakeup a little.
+AGE_SLACK_S = 0.25
+
+# Known bugs: check name -> reason. A failing check listed here prints
+# XFAIL and does not fail the suite; a passing one prints PASS (and says
+# the entry can go).
+KNOWN_BUGS = {}
+
+
+def report(ok, name, detail):
+    if not ok and name in KNOWN_BUGS:
+        print("XFAIL " + name + ": " + detail + "\n      known bug: "
+              + KNOWN_BUGS[name])
+        xfails.append(name)
+        return
+    if ok and name in KNOWN_BUGS:
+        detail += " (listed as a known bug, now passes: drop the XFAIL)"
+    print(("PASS  " if ok else "FAIL  ") + name + ": " + detail)
+    if not ok:
+        failures.append(name)
+
+
+def run(*args, want_rc=(0,)):
+    """Run tracetape with ARGS; returns (exit status, stdout lines)."""
+    cmd = [TRACETAPE] + [str(a) for a in args]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    if out.returncode not in want_rc:
+        report(False, "run " + " ".join(cmd[1:3]),
+               "%s exited %d, want %s: %s" % (" ".join(cmd), out.returncode,
+                                              want_rc, out.stderr.strip()))
+    return out.returncode, out.stdout.splitlines()
+
+
+def run_json(*args, want_rc=(0,)):
+    _, lines = run(*args, "--json", want_rc=want_rc)
+    return [json.loads(l) for l in lines if l.strip()]
+
+
+def rows_of(objs, kind):
+    return [o for o in objs if o.get("type") == kind]
+
+
+def show(x, limit=300):
+    s = repr(x)
+    return s if len(s) <= limit else s[:limit] + "..."
+
+
+def parse_table(lines, header_start, pattern):
+    """Rows of a text table: the lines after the header, matched by PATTERN.
+
+    A line that does not match is kept as None so that the comparison with
+    the JSON form fails instead of silently skipping it."""
+    rows, seen_header = [], False
+    for line in lines:
+        if line.startswith(header_start):
+            seen_header = True
+            continue
+        if not seen_header or not line.strip():
+            continue
+        m = re.match(pattern, line)
+        rows.append(m.groups() if m else ("UNPARSED", line))
+    return rows
+
+
+def compare_rows(name, text_rows, json_rows, to_text):
+    """The text table must show exactly the JSON rows, in the same order."""
+    want = [to_text(r) for r in json_rows]
+    bad = [(i, t, w) for i, (t, w) in enumerate(zip(text_rows, want))
+           if t != w]
+    ok = len(text_rows) == len(want) and not bad
+    report(ok, name, "%d text rows, %d --json rows%s" % (
+        len(text_rows), len(want),
+        ", all fields equal" if ok else "; first difference: %s" %
+        (show(bad[0]) if bad else "row count")))
+
+
+def is_subsequence(want, got, match):
+    """Indexes in GOT matching WANT in order, or the first unmatched want."""
+    i, hits = 0, []
+    for w in want:
+        while i < len(got) and not match(w, got[i]):
+            i += 1
+        if i == len(got):
+            return hits, w
+        hits.append(i)
+        i += 1
+    return hits, None
+
+
+# ---------------------------------------------------------------------------
+# facts from the dump
+
+
+class Tape:
+    def __init__(self, path):
+        self.path = path
+        rc, lines = run("dump", path, "--json")
+        self.recs = [json.loads(l) for l in lines if l.strip()]
+        if rc != 0 or not self.recs:
+            sys.exit("analyses.py: %s dump --json %s gave no records"
+                     % (TRACETAPE, path))
+
+    def of(self, kind):
+        return [r for r in self.recs if r["type"] == kind]
+
+    def counts(self):
+        c = {}
+        for r in self.recs:
+            c[r["type"]] = c.get(r["type"], 0) + 1
+        return c
+
+
+def workload_pid(tape, workdir):
+    execs = [r for r in tape.of("exec") if r["ret"] == 0
+             and r["args"][1:2] == [workdir]]
+    if len(execs) != 1:
+        sys.exit("analyses.py: %s: want one exec of the workload with "
+                 "WORKDIR %s, found %d" % (tape.path, workdir, len(execs)))
+    return execs[0]["pid"]
+
+
+def inode_of(tape, full):
+    for r in tape.of("open"):
+        if r["full"] == full and r["ret"] >= 0:
+            return r["dev"], r["ino"]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# opensnoop
+
+OPENSNOOP_ROW = r"^(\d+) +(.*?) +(-?\d+) +(\d+) (.*)$"
+
+
+def open_matches(e, r):
+    if r["syscall"] != e["syscall"] or r["path"] != e["path"]:
+        return False
+    if r["full"] != e["full"]:
+        return False
+    if e["result"] == "ok":
+        return r["fd"] >= 0 and r["err"] == 0
+    return r["fd"] == -1 and r["err"] == -e["result"]
+
+
+def open_text(r, full=False):
+    return (str(r["pid"]), r["comm"], str(r["fd"]), str(r["err"]),
+            r["full"] if full else r["path"])
+
+
+def check_opensnoop(tape, expect, wpid):
+    want = [e for e in expect if e["kind"] == "open"]
+    want_failed = sorted((e["path"], -e["result"]) for e in want
+                         if e["result"] != "ok")
+    rows = rows_of(run_json("opensnoop", tape.path), "open")
+    report(len(rows) == len(tape.of("open")), "opensnoop --json row count",
+           "%d rows, dump has %d open records" % (len(rows),
+                                                  len(tape.of("open"))))
+    mine = [r for r in rows if r["pid"] == wpid]
+    hits, missing = is_subsequence(want, mine, open_matches)
+    report(missing is None, "opensnoop --json workload opens",
+           "%d of %d workload opens found in order (syscall, path, full, "
+           "fd>=0/err 0 or fd -1/errno)%s" % (
+               len(hits), len(want),
+               "" if missing is None else "; missing: %s" % show(missing)))
+    failed = sorted((r["path"], r["err"]) for r in mine if r["err"])
+    report(failed == want_failed, "opensnoop failed opens and errno",
+           "workload pid %d: tape %s, workload %s" % (wpid, failed,
+                                                      want_failed))
+
+    text = parse_table(run("opensnoop", tape.path)[1], "PID ",
+                       OPENSNOOP_ROW)
+    compare_rows("opensnoop text vs --json", text, rows, open_text)
+
+    x_rows = rows_of(run_json("opensnoop", tape.path, "-x"), "open")
+    want_x = [r for r in rows if r["err"] != 0]
+    x_mine = sorted((r["path"], r["err"]) for r in x_rows
+                    if r["pid"] == wpid)
+    report(x_rows == want_x and all(r["fd"] == -1 for r in x_rows)
+           and x_mine == want_failed, "opensnoop -x",
+           "%d rows, all fd -1 with errno: %s; the failures of the full "
+           "list: %d; workload's: %s, want %s" % (
+               len(x_rows), all(r["fd"] == -1 and r["err"] for r in x_rows),
+               len(want_x), x_mine, want_failed))
+    x_text = parse_table(run("opensnoop", tape.path, "-x")[1], "PID ",
+                         OPENSNOOP_ROW)
+    compare_rows("opensnoop -x text vs --json", x_text, x_rows, open_text)
+
+    p_rows = rows_of(run_json("opensnoop", tape.path, "-p", wpid), "open")
+    want_p = [r for r in rows if r["pid"] == wpid]
+    report(p_rows == want_p and is_subsequence(want, p_rows,
+                                               open_matches)[1] is None,
+           "opensnoop -p", "-p %d: %d rows, want the %d rows of that pid "
+           "(all workload opens among them)" % (wpid, len(p_rows),
+                                                len(want_p)))
+
+    for name in ("true", "workload"):
+        n_rows = rows_of(run_json("opensnoop", tape.path, "-n", name),
+                         "open")
+        want_n = [r for r in rows if name in r["comm"]]
+        report(n_rows == want_n and n_rows, "opensnoop -n " + name,
+               "%d rows, want the %d rows whose comm contains %r (pids %s)"
+               % (len(n_rows), len(want_n), name,
+                  sorted({r["pid"] for r in n_rows})))
+
+    f_text = parse_table(run("opensnoop", tape.path, "-F")[1], "PID ",
+                         OPENSNOOP_ROW)
+    compare_rows("opensnoop -F text vs --json full", f_text, rows,
+                 lambda r: open_text(r, full=True))
+    f_paths = [t[4] for t in f_text]
+    rel = [p for p in f_paths if not p.startswith("/")]
+    want_full = [e["full"] for e in want]
+    _, missing = is_subsequence(want_full, f_paths, lambda w, p: w == p)
+    report(not rel and missing is None, "opensnoop -F resolved paths",
+           "%d rows, %d not absolute %s; workload's resolved paths in "
+           "order: %s" % (len(f_paths), len(rel), show(rel[:3]),
+                          "all found" if missing is None
+                          else "missing " + missing))
+
+
+# ---------------------------------------------------------------------------
+# filetop
+
+FILETOP_ROW = (r"^(\d+) +(.*?) +(\d+) +(\d+) +(\d+) +(\d+) +([RSO]) (.*)$")
+SORT_KEYS = {
+    "all": lambda r: r["reads"] + r["writes"] + r["rbytes"] + r["wbytes"],
+    "reads": lambda r: r["reads"],
+    "writes": lambda r: r["writes"],
+    "rbytes": lambda r: r["rbytes"],
+    "wbytes": lambda r: r["wbytes"],
+}
+
+
+def filetop_text(r):
+    return (str(r["tid"]), r["comm"], str(r["reads"]), str(r["writes"]),
+            str(r["rbytes"] // 1024), str(r["wbytes"] // 1024),
+            r["file_type"], r["file"])
+
+
+def row_key(r):
+    return (r["tid"], r["dev"], r["ino"])
+
+
+def filetop_rows(tape, *opts):
+    objs = run_json("filetop", tape.path, *opts)
+    intervals = rows_of(objs, "interval")
+    if len(intervals) != 1:
+        report(False, "filetop one table", "%d interval objects for %s, "
+               "want 1 without INTERVAL" % (len(intervals), opts))
+    return rows_of(objs, "file")
+
+
+def expected_rw(expect):
+    """Sum of the workload's own counts per file, across syscall kinds."""
+    sums = {}
+    for e in expect:
+        if e["kind"] != "rw":
+            continue
+        s = sums.setdefault(e["name"], dict(reads=0, writes=0, rbytes=0,
+                                            wbytes=0))
+        if e["syscall"].startswith(("read", "pread")):
+            s["reads"] += e["calls"]
+            s["rbytes"] += e["bytes"]
+        else:
+            s["writes"] += e["calls"]
+            s["wbytes"] += e["bytes"]
+    return sums
+
+
+def check_sorted(rows, name, key):
+    vals = [SORT_KEYS[key](r) for r in rows]
+    report(vals == sorted(vals, reverse=True) and rows,
+           "filetop -s " + key + " " + name,
+           "%d rows, %s values %s (want non-increasing)" % (
+               len(rows), key, show(vals, 120)))
+
+
+def check_filetop(tape, expect, workdir, wpid, expect_size):
+    rows = filetop_rows(tape)
+    for name, want in sorted(expected_rw(expect).items()):
+        ident = inode_of(tape, workdir + "/" + name)
+        hits = [r for r in rows if ident and (r["dev"], r["ino"]) == ident]
+        got = [dict(reads=r["reads"], writes=r["writes"], rbytes=r["rbytes"],
+                    wbytes=r["wbytes"]) for r in hits]
+        ok = (got == [want] and hits[0]["file_type"] == "R"
+              and hits[0]["file"] == name and hits[0]["tid"] == wpid)
+        report(ok, "filetop --json " + name,
+               "workload's counts %s; tape rows for (dev, ino) %s: %s" % (
+                   want, ident, show([(h["tid"], h["file"], h["file_type"],
+                                       dict(reads=h["reads"],
+                                            writes=h["writes"],
+                                            rbytes=h["rbytes"],
+                                            wbytes=h["wbytes"]))
+                                      for h in hits])))
+    exp = [r for r in rows if r["file"] == "expect.json" and r["tid"] == wpid]
+    report(len(exp) == 1 and exp[0]["wbytes"] == expect_size
+           and exp[0]["reads"] == 0, "filetop expect.json bytes",
+           "the workload's EXPECT file is %d bytes on disk; filetop: %s" % (
+               expect_size, show([(r["writes"], r["wbytes"]) for r in exp])))
+    not_r = [r for r in rows if r["file_type"] != "R"]
+    report(not not_r, "filetop regular files only",
+           "%d rows without -a, %d not of type R" % (len(rows), len(not_r)))
+
+    text = parse_table(run("filetop", tape.path)[1], "TID ", FILETOP_ROW)
+    compare_rows("filetop text vs --json", text, rows, filetop_text)
+
+    a_rows = filetop_rows(tape, "-a")
+    a_keys = {row_key(r) for r in a_rows}
+    report(all(row_key(r) in a_keys for r in rows)
+           and len(a_rows) >= len(rows)
+           and all(r["file_type"] in "RSO" for r in a_rows), "filetop -a",
+           "%d rows (types %s) include the %d regular rows" % (
+               len(a_rows), "".join(sorted({r["file_type"] for r in a_rows})),
+               len(rows)))
+    a_text = parse_table(run("filetop", tape.path, "-a")[1], "TID ",
+                         FILETOP_ROW)
+    compare_rows("filetop -a text vs --json", a_text, a_rows, filetop_text)
+
+    p_rows = filetop_rows(tape, "-p", wpid)
+    report(p_rows == [r for r in rows if r["pid"] == wpid] and p_rows,
+           "filetop -p", "-p %d: %d rows, want the %d rows of that pid" % (
+               wpid, len(p_rows), sum(r["pid"] == wpid for r in rows)))
+
+    check_sorted(rows, "(default)", "all")
+    for key in ("reads", "writes", "rbytes", "wbytes"):
+        s_rows = filetop_rows(tape, "-a", "-s", key)
+        same = sorted(map(row_key, s_rows)) == sorted(map(row_key, a_rows))
+        if not same:
+            report(False, "filetop -s " + key, "rows differ from -a's")
+        check_sorted(s_rows, "-a", key)
+
+
+# ---------------------------------------------------------------------------
+# filelife
+
+FILELIFE_ROW = r"^(\S+) +(\d+) +(.*?) +(-|\?|\d+\.\d\d) +(.*)$"
+
+
+def filelife_text(r, full=False):
+    age = "%.2f" % (r["age_ns"] / 1e9) if "age_ns" in r else (
+        "-" if r["status"] == "not_deleted" else "?")
+    mark = {"not_deleted": " (not deleted)",
+            "creation_not_recorded": " (creation not recorded)",
+            "replaced": " (replaced by rename)"}.get(r["status"], "")
+    return (r["time"][11:19], str(r["pid"]), r["comm"], age,
+            (r["path"] if full else r["file"]) + mark)
+
+
+def age_ok(age_s, slept):
+    return slept <= age_s < slept + AGE_SLACK_S
+
+
+def check_filelife(tape, expect, workdir, wpid):
+    lives = [e for e in expect if e["kind"] == "life"]
+    rows = rows_of(run_json("filelife", tape.path), "filelife")
+    for e in lives:
+        hits = [r for r in rows if r["path"] == e["full"]]
+        ok = (len(hits) == 1 and hits[0]["status"] == "deleted"
+              and age_ok(hits[0]["age_s"], e["age"])
+              and hits[0]["pid"] == wpid and hits[0]["creator_pid"] == wpid
+              and hits[0]["file"] == os.path.basename(e["full"]))
+        report(ok, "filelife --json " + os.path.basename(e["full"]),
+               "workload slept %.1f s between create and delete; rows: %s"
+               % (e["age"], show([(r["status"], r.get("age_s"), r["pid"],
+                                   r["file"]) for r in hits])))
+    report(sorted(r["path"] for r in rows) ==
+           sorted(e["full"] for e in lives), "filelife rows",
+           "%d rows %s, the workload deleted %d files" % (
+               len(rows), [r["file"] for r in rows], len(lives)))
+
+    text = parse_table(run("filelife", tape.path)[1], "TIME ", FILELIFE_ROW)
+    compare_rows("filelife text vs --json", text, rows, filelife_text)
+    f_text = parse_table(run("filelife", tape.path, "-F")[1], "TIME ",
+                         FILELIFE_ROW)
+    compare_rows("filelife -F text vs --json path", f_text, rows,
+                 lambda r: filelife_text(r, full=True))
+
+    all_rows = rows_of(run_json("filelife", tape.path, "--all"), "filelife")
+    kept = {r["path"]: r for r in all_rows if r["status"] == "not_deleted"}
+    want_kept = sorted({e["full"] for e in expect if e["kind"] == "open"
+                        and e["created"]}
+                       | {e["full2"] for e in expect if e["kind"] == "rename"})
+    mine = sorted(p for p, r in kept.items() if p.startswith(workdir + "/"))
+    report(mine == want_kept, "filelife --all not deleted",
+           "files under WORKDIR created and left: %s; want %s (creations by "
+           "the workload, the renamed file under its new name)" % (
+               mine, want_kept))
+    data_rows = [r for r in all_rows if r["path"] == workdir + "/data.bin"]
+    report(len(data_rows) == 1, "filelife O_CREAT on an existing file",
+           "data.bin: %d rows, want 1 (opening it again with O_CREAT is no "
+           "creation)" % len(data_rows))
+    for e in (x for x in expect if x["kind"] == "rename"):
+        created = [r for r in tape.of("open") if r["full"] == e["full"]
+                   and r["created"] and r["ret"] >= 0]
+        row = kept.get(e["full2"])
+        old = [r for r in all_rows if r["path"] == e["full"]]
+        ok = (len(created) == 1 and row is not None and not old
+              and row["created_ts_ns"] == created[0]["ts_ns"]
+              and row["file"] == os.path.basename(e["full2"]))
+        report(ok, "filelife rename",
+               "%s -> %s: row under the new name %s with the creation of the "
+               "old name (ts %s, want %s); rows under the old name: %d" % (
+                   e["full"], e["full2"], "found" if row else "MISSING",
+                   row and row["created_ts_ns"],
+                   created and created[0]["ts_ns"], len(old)))
+    all_text = parse_table(run("filelife", tape.path, "--all", "-F")[1],
+                           "TIME ", FILELIFE_ROW)
+    compare_rows("filelife --all -F text vs --json", all_text, all_rows,
+                 lambda r: filelife_text(r, full=True))
+
+
+# ---------------------------------------------------------------------------
+# execsnoop
+
+EXECSNOOP_ROW = r"^(.{16}) (\d+) +(\d+) +(-?\d+) (.*)$"
+
+
+def exec_text(r):
+    args = "".join(a + " " for a in [r["filename"]] + r["args"][1:])
+    return (r["comm"].ljust(16), str(r["pid"]), str(r["ppid"]),
+            str(r["ret"]), args + (" ..." if r["truncated"] else ""))
+
+
+def exec_rows(tape, *opts):
+    return rows_of(run_json("execsnoop", tape.path, *opts), "exec")
+
+
+def check_execsnoop(tape, expect, wpid):
+    ok_exec = next(e for e in expect if e["kind"] == "exec")
+    bad_exec = next(e for e in expect if e["kind"] == "exec_failed")
+    rows = exec_rows(tape)
+    x_rows = exec_rows(tape, "-x")
+    report(all(r["ret"] == 0 for r in rows)
+           and len(rows) == sum(r["ret"] == 0 for r in tape.of("exec"))
+           and len(x_rows) == len(tape.of("exec")), "execsnoop -x",
+           "%d rows without -x, all ret 0; %d with -x; the dump has %d "
+           "execs, %d failed" % (len(rows), len(x_rows), len(tape.of("exec")),
+                                 sum(r["ret"] != 0 for r in tape.of("exec"))))
+    hits = [r for r in rows if r["filename"] == ok_exec["filename"]
+            and r["ppid"] == wpid]
+    arglen = sum(len(a) + 1 for a in ok_exec["args"])
+    report(len(hits) == 1 and hits[0]["args"] == ok_exec["args"]
+           and not hits[0]["truncated"], "execsnoop --json long argv",
+           "%s with %d args (%d bytes) run by pid %d: %s" % (
+               ok_exec["filename"], len(ok_exec["args"]), arglen, wpid,
+               show([(len(h["args"]), sum(len(a) + 1 for a in h["args"]),
+                      h["args"] == ok_exec["args"], h["truncated"])
+                     for h in hits])))
+    fails = [r for r in x_rows if r["ret"] != 0]
+    report([(r["filename"], r["ret"], r["args"], r["ppid"], r["comm"])
+            for r in fails] == [(bad_exec["filename"], bad_exec["ret"],
+                                 bad_exec["args"], wpid, "workload")],
+           "execsnoop -x failed exec",
+           "want %s ret %d args %s by a child of %d named workload; "
+           "tape: %s" % (bad_exec["filename"], bad_exec["ret"],
+                         bad_exec["args"], wpid,
+                         show([(r["filename"], r["ret"], r["args"],
+                                r["ppid"], r["comm"]) for r in fails])))
+
+    text = parse_table(run("execsnoop", tape.path)[1], "PCOMM ",
+                       EXECSNOOP_ROW)
+    compare_rows("execsnoop text vs --json", text, rows, exec_text)
+    x_text = parse_table(run("execsnoop", tape.path, "-x")[1], "PCOMM ",
+                         EXECSNOOP_ROW)
+    compare_rows("execsnoop -x text vs --json", x_text, x_rows, exec_text)
+    long_line = [t for t in text if t[4].startswith(ok_exec["filename"])]
+    want_line = " ".join(ok_exec["args"]) + " "
+    report([t[4] for t in long_line] == [want_line],
+           "execsnoop text long argv",
+           "ARGS column %s chars, want %d (every argument, no ' ...')" % (
+               [len(t[4]) for t in long_line], len(want_line)))
+
+    l_rows = exec_rows(tape, "-l", "arg44-")
+    report([r["args"] for r in l_rows] == [ok_exec["args"]],
+           "execsnoop -l arg44-", "%d rows, want the one exec whose last "
+           "argument holds arg44-" % len(l_rows))
+    l_fail = exec_rows(tape, "-x", "-l", "tracetape-prog")
+    l_none = exec_rows(tape, "-l", "tracetape-prog")
+    report([r["ret"] for r in l_fail] == [bad_exec["ret"]] and not l_none,
+           "execsnoop -l tracetape-prog",
+           "with -x: rets %s (want [%d]); without -x: %d rows (want 0)" % (
+               [r["ret"] for r in l_fail], bad_exec["ret"], len(l_none)))
+
+
+# ---------------------------------------------------------------------------
+# info, verify, dump
+
+EVENT_TYPES = ("open", "rw", "unlink", "rename", "exec", "fork", "exit",
+               "readline")
+
+
+def check_info_verify_dump(tape, label, want_probes):
+    counts = tape.counts()
+    info = run_json("info", tape.path)
+    info = info[0] if info else {}
+    by_type = {k: v for k, v in info.get("records_by_type", {}).items() if v}
+    report(by_type == counts, label + " info events by type",
+           "info %s; dump --json %s" % (
+               show(by_type, 400), "equal" if by_type == counts
+               else show(counts, 400)))
+    events = sum(counts.get(t, 0) for t in EVENT_TYPES)
+    report(info.get("records") == len(tape.recs)
+           and info.get("events") == events, label + " info record count",
+           "info: %s records, %s events; dump: %d records, %d events" % (
+               info.get("records"), info.get("events"), len(tape.recs),
+               events))
+    losses = sum(r["count"] for r in tape.of("loss"))
+    report(info.get("lost") == 0 and not info.get("lost_per_cpu")
+           and losses == 0 and not info.get("damage"), label + " no losses",
+           "info lost %s, lost_per_cpu %s, damage %s; dump loss records "
+           "count %d" % (info.get("lost"), info.get("lost_per_cpu"),
+                         info.get("damage"), losses))
+    probes = info.get("probes", [])
+    names = sorted(p.get("name") for p in probes)
+    detached = [p for p in probes if p.get("attached") != "1"]
+    report(set(want_probes) <= set(names) and not detached,
+           label + " info probes",
+           "%s, none detached: %s; want at least %s" % (
+               names, not detached, sorted(want_probes)))
+    rc, text = run("info", tape.path)
+    text_counts = {}
+    for line in text:
+        m = re.match(r"^  (\w+) +(\d+)$", line)
+        if m:
+            text_counts[m.group(1)] = int(m.group(2))
+    want_text = {t: counts.get(t, 0) for t in EVENT_TYPES}
+    got_text = {t: text_counts.get(t) for t in EVENT_TYPES}
+    lost_line = [l for l in text if l.startswith("lost ")]
+    report(got_text == want_text and lost_line
+           and re.match(r"^lost +0 events$", lost_line[0]),
+           label + " info text", "event lines %s (dump %s), %s" % (
+               got_text, "equal" if got_text == want_text else want_text,
+               lost_line))
+
+    rc, vtext = run("verify", tape.path, want_rc=(0, 1, 2))
+    summary = vtext[-1] if vtext else ""
+    report(rc == 0 and re.search(r": clean: \d+ segments, %d records read$"
+                                 % len(tape.recs), summary),
+           label + " verify", "exit %d (want 0), %r (want clean, %d "
+           "records)" % (rc, summary, len(tape.recs)))
+    vj = rows_of(run_json("verify", tape.path, want_rc=(0, 1, 2)), "verify")
+    report(len(vj) == 1 and vj[0]["status"] == "clean"
+           and vj[0]["records"] == len(tape.recs) and vj[0]["problems"] == 0
+           and vj[0]["records_lost"] == 0, label + " verify --json",
+           show(vj))
+    _, dtext = run("dump", tape.path)
+    report(len(dtext) == info.get("records"), label + " dump text",
+           "%d lines, info says %s records" % (len(dtext),
+                                               info.get("records")))
+
+
+# ---------------------------------------------------------------------------
+# diff
+
+
+def diff(a, b, *opts):
+    rc, lines = run("diff", a, b, *opts, "--json", want_rc=(0, 1, 2))
+    objs = [json.loads(l) for l in lines if l.strip()]
+    summary = rows_of(objs, "summary")
+    return rc, rows_of(objs, "difference"), summary[0] if summary else {}
+
+
+def check_diff(tape, tape2, bash_tape):
+    rc, diffs, s = diff(tape, tape2, "--normalize")
+    report(rc == 0 and not diffs and s.get("differences") == 0,
+           "diff --normalize of two workload runs",
+           "exit %d (want 0), %d differences (want 0)%s" % (
+               rc, len(diffs), "".join("\n      " + show(d) for d in
+                                       diffs[:8])))
+    rc, diffs, s = diff(tape, tape)
+    report(rc == 0 and not diffs and s.get("differences") == 0,
+           "diff of a tape with itself",
+           "exit %d (want 0), %d differences" % (rc, len(diffs)))
+    rc, diffs, s = diff(tape, bash_tape)
+    report(rc == 1 and diffs and s.get("differences") == len(diffs),
+           "diff workload vs bash tape",
+           "exit %d (want 1), %d differences, summary says %s; sections %s"
+           % (rc, len(diffs), s.get("differences"),
+              sorted({d["section"] for d in diffs})))
+    rc, text = run("diff", tape, tape2, "--normalize", want_rc=(0, 1, 2))
+    report(rc == 0 and text and re.match(r"^0 differences", text[-1]),
+           "diff --normalize text", "exit %d, last line %r" % (
+               rc, text[-1] if text else None))
+
+
+# ---------------------------------------------------------------------------
+# the bash session
+
+
+def bash_pid_of(tape):
+    pids = sorted({r["pid"] for r in tape.of("exec")
+                   if r["ret"] == 0 and r["filename"] == "/bin/bash"})
+    if len(pids) != 1:
+        sys.exit("analyses.py: %s: want one exec of bash, found pids %s"
+                 % (tape.path, pids))
+    return pids[0]
+
+
+def check_bashreadline(tape, lines, bpid):
+    rows = rows_of(run_json("bashreadline", tape.path), "readline")
+    got = [r["line"] for r in rows]
+    report(got == lines and all(r["pid"] == bpid for r in rows),
+           "bashreadline --json", "%d typed lines in order, %d rows, all "
+           "from bash pid %d: %s" % (len(lines), len(rows), bpid,
+                                     "equal" if got == lines else show(got)))
+    text = run("bashreadline", tape.path)[1]
+    col = text[0].find("COMMAND") if text else -1
+    trows = [(l[:col].split()[1], l[col:]) for l in text[1:]]
+    want = [(str(bpid), l) for l in lines]
+    report(trows == want, "bashreadline text",
+           "%d rows (PID, COMMAND) %s" % (
+               len(trows), "equal to the typed lines" if trows == want
+               else show(trows)))
+    p_rows = rows_of(run_json("bashreadline", tape.path, "-p", bpid + 1),
+                     "readline")
+    report(not p_rows, "bashreadline -p other",
+           "-p %d: %d rows, want 0" % (bpid + 1, len(p_rows)))
+
+
+def owner_oracle(tape, bpid):
+    """What each typed line caused, from the records alone: a process forked
+    while a line is open belongs to it, with all its descendants; the bash's
+    own events belong to the line open at the time."""
+    line = -1
+    owner = {}
+    per = []
+    for r in tape.recs:
+        t = r["type"]
+        if t == "readline" and r["pid"] == bpid:
+            line += 1
+            per.append(dict(opened=set(), written=set(), deleted=0))
+            continue
+        if t not in EVENT_TYPES or line < 0:
+            continue
+        who = line if r["pid"] == bpid else owner.get(r["pid"])
+        if who is None:
+            continue
+        if t == "fork":
+            owner[r["child_pid"]] = who
+        elif t == "open" and r["ret"] >= 0:
+            per[who]["opened"].add((r["dev"], r["ino"]))
+        elif t == "rw" and r["writes"] and stat.S_ISREG(r["i_mode"]):
+            per[who]["written"].add((r["dev"], r["ino"]))
+        elif (t == "unlink" and r["ret"] == 0 and r["syscall"] != "rmdir"
+              and not (r["syscall"] == "unlinkat" and r["flags"] & 0x200)):
+            per[who]["deleted"] += 1
+    return [(len(p["opened"]), len(p["written"]), p["deleted"]) for p in per]
+
+
+def want_history(lines, dd_out):
+    """The execs each typed line runs (argv, status) and fixed file facts."""
+    by_line = {
+        "true": [],
+        '/bin/true tt-one "two  words"':
+            [(["/bin/true", "tt-one", "two  words"], 0, "exit 0")],
+        "sh -c 'exit 3'": [(["sh", "-c", "exit 3"], 0, "exit 3")],
+        "cat /nonexistent": [(["cat", "/nonexistent"], 0, "exit 1")],
+        "/nonexistent/tt-prog arg-one":
+            [(["/nonexistent/tt-prog", "arg-one"], -2,
+              "exec failed: ENOENT")],
+        "exit 5": [],
+    }
+    dd_line = [l for l in lines if l.startswith("dd ")][0]
+    by_line[dd_line] = [
+        (["dd", "if=/dev/zero", "of=" + dd_out, "bs=1000", "count=7",
+          "status=none"], 0, "exit 0"),
+        (["sleep", "0.3"], 0, "exit 0"),
+        (["rm", dd_out], 0, "exit 0")]
+    return [by_line[l] for l in lines]
+
+
+def check_history(tape, lines, bpid, dd_out):
+    cmds = rows_of(run_json("history", tape.path), "command")
+    got_lines = [c["line"] for c in cmds]
+    report(got_lines == lines and all(c["session_pid"] == bpid
+                                      and c["uid"] == 0 for c in cmds),
+           "history --json lines", "%d commands of session %d in order: %s"
+           % (len(cmds), bpid, "equal to the typed lines"
+              if got_lines == lines else show(got_lines)))
+    if got_lines != lines:
+        return
+    want = want_history(lines, dd_out)
+    for c, w in zip(cmds, want):
+        got = [(e["argv"], e["ret"], e["status"]) for e in c["execs"]]
+        report(got == w and all(e["depth"] == 1 for e in c["execs"]),
+               "history execs of " + repr(c["line"][:40]),
+               "want %s; got %s" % (show(w, 200), show(got, 200)))
+    sh = cmds[lines.index("sh -c 'exit 3'")]["execs"]
+    report([e.get("wait_status") for e in sh] == [3 << 8],
+           "history wait status of sh -c 'exit 3'",
+           "%s, want [768]" % [e.get("wait_status") for e in sh])
+
+    oracle = owner_oracle(tape, bpid)
+    got = [(c["opened"], c["written"], c["deleted"]) for c in cmds]
+    report(got == oracle, "history file counts per line",
+           "(opened, written, deleted) per line %s; from the records by "
+           "process tree %s" % (got, oracle))
+    dd = cmds[[l.startswith("dd ") for l in lines].index(True)]
+    first = cmds[0]
+    report(dd["written"] == 1 and dd["deleted"] == 1
+           and (first["opened"], first["written"], first["deleted"])
+           == (0, 0, 0), "history file counts known",
+           "dd line: written %d deleted %d (want 1, 1: dd.out); builtin "
+           "true: %s (want 0, 0, 0)" % (
+               dd["written"], dd["deleted"],
+               (first["opened"], first["written"], first["deleted"])))
+
+    text = run("history", tape.path)[1]
+    ended = [l for l in text if "bash ended" in l]
+    report(len(ended) == 1 and ended[0].endswith("(exit 5)"),
+           "history session end", "%s (want '... (exit 5)')" % ended)
+    typed = [l.split(" $ ", 1)[1] for l in text
+             if re.match(r"^  \d\d:\d\d:\d\d \$ ", l)]
+    statuses = [re.split(r"\s{2,}", l.strip())[-1] for l in text
+                if re.match(r"^ {11}\d\d:\d\d:\d\d\.\d{3} ", l)]
+    want_status = [e[2] for w in want for e in w]
+    report(typed == lines and statuses == want_status, "history text",
+           "%d command lines (%s), exec statuses %s (want %s)" % (
+               len(typed), "equal" if typed == lines else show(typed),
+               statuses, want_status))
+
+
+def check_bash_side_analyses(tape, bpid, dd_out):
+    """The bash tape through execsnoop, opensnoop, filetop and filelife."""
+    fails = [r for r in exec_rows(tape, "-x") if r["ret"] != 0]
+    report([(r["filename"], r["ret"], r["args"], r["ppid"], r["comm"])
+            for r in fails] == [("/nonexistent/tt-prog", -2,
+                                 ["/nonexistent/tt-prog", "arg-one"], bpid,
+                                 "bash")], "bash tape execsnoop -x",
+           "failed execs %s; want /nonexistent/tt-prog ENOENT from a "
+           "child of bash %d" % (show([(r["filename"], r["ret"], r["args"],
+                                        r["ppid"], r["comm"]) for r in fails]),
+                                 bpid))
+    every = rows_of(run_json("opensnoop", tape.path, "-n", "cat"), "open")
+    x = rows_of(run_json("opensnoop", tape.path, "-x", "-n", "cat"), "open")
+    mine = [(r["comm"], r["path"], r["fd"], r["err"]) for r in x
+            if r["path"] == "/nonexistent"]
+    report(mine == [("cat", "/nonexistent", -1, 2)]
+           and x == [r for r in every if r["err"]] and x,
+           "bash tape opensnoop -x -n cat",
+           "%d failed opens by cat (of %d), all the failures of the full "
+           "list: %s; /nonexistent: %s, want cat fd -1 err 2 (ENOENT)" % (
+               len(x), len(every), x == [r for r in every if r["err"]],
+               mine))
+
+    rows = filetop_rows(tape)
+    dd = [(r["comm"], r["reads"], r["writes"], r["rbytes"], r["wbytes"],
+           r["file_type"]) for r in rows if r["file"] == "dd.out"]
+    report(dd == [("dd", 0, 7, 0, 7000, "R")], "bash tape filetop dd.out",
+           "%s, want dd writing 7 calls, 7000 bytes to a regular file" % dd)
+    a_rows = filetop_rows(tape, "-a")
+    zero = [(r["comm"], r["reads"], r["rbytes"], r["file_type"])
+            for r in a_rows if r["file"] == "zero" and r["comm"] == "dd"]
+    plain = [r for r in rows if r["file"] == "zero"]
+    report(zero == [("dd", 7, 7000, "O")] and not plain,
+           "bash tape filetop -a /dev/zero",
+           "with -a %s, want dd reading 7 calls, 7000 bytes, type O; "
+           "without -a %d rows (want 0)" % (zero, len(plain)))
+
+    life = rows_of(run_json("filelife", tape.path), "filelife")
+    dd_life = [r for r in life if r["path"] == dd_out]
+    report(len(dd_life) == 1 and dd_life[0]["comm"] == "rm"
+           and dd_life[0]["creator_comm"] == "dd"
+           and age_ok(dd_life[0]["age_s"], 0.3), "bash tape filelife dd.out",
+           "created by dd, deleted by rm after 'sleep 0.3': %s" %
+           show([(r["creator_comm"], r["comm"], r["age_s"])
+                 for r in dd_life]))
+
+
+def main():
+    global TRACETAPE
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tracetape", required=True)
+    ap.add_argument("--tape", required=True)
+    ap.add_argument("--expect", required=True)
+    ap.add_argument("--tape2", required=True)
+    ap.add_argument("--bash-tape", required=True)
+    ap.add_argument("--bash-lines", required=True)
+    ap.add_argument("--dd-out", required=True)
+    a = ap.parse_args()
+    TRACETAPE = a.tracetape
+
+    expect = [json.loads(l) for l in open(a.expect) if l.strip()]
+    workdir = next(e["path"] for e in expect if e["kind"] == "workdir")
+    tape = Tape(a.tape)
+    wpid = workload_pid(tape, workdir)
+    print("workload tape %s: %d records, workload pid %d" % (
+        a.tape, len(tape.recs), wpid))
+    all_probes = ("opens", "rw", "life", "exec", "exec_failed", "fork",
+                  "exit", "bash")
+    check_info_verify_dump(tape, "workload tape", all_probes)
+    check_opensnoop(tape, expect, wpid)
+    check_filetop(tape, expect, workdir, wpid, os.path.getsize(a.expect))
+    check_filelife(tape, expect, workdir, wpid)
+    check_execsnoop(tape, expect, wpid)
+
+    tape2 = Tape(a.tape2)
+    check_info_verify_dump(tape2, "second workload tape", all_probes)
+
+    bash = Tape(a.bash_tape)
+    lines = [l.rstrip("\n") for l in open(a.bash_lines)]
+    bpid = bash_pid_of(bash)
+    print("bash tape %s: %d records, bash pid %d" % (
+        a.bash_tape, len(bash.recs), bpid))
+    check_info_verify_dump(bash, "bash tape", all_probes)
+    check_bashreadline(bash, lines, bpid)
+    check_history(bash, lines, bpid, a.dd_out)
+    check_bash_side_analyses(bash, bpid, a.dd_out)
+
+    check_diff(a.tape, a.tape2, a.bash_tape)
+
+    if xfails:
+        print("\n%d known bug(s) XFAIL: %s" % (len(xfails),
+                                               ", ".join(xfails)))
+    if failures:
+        print("\n%d check(s) FAILED: %s" % (len(failures),
+                                           ", ".join(failures)))
+        return 1
+    print("\nall analysis checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

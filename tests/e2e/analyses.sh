@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# End-to-end test of every replay analysis on tapes recorded for real:
+# the deterministic workload (tests/e2e/workload.c) twice, and an
+# interactive bash under tmux typing known lines. tests/e2e/analyses.py then
+# runs opensnoop, filetop, filelife, execsnoop, bashreadline, history, info,
+# verify, dump and diff on them and compares with what was done.
+#
+# usage: tests/e2e/analyses.sh BUILD_DIR      (as root; KEEP=1 keeps the tapes)
+set -u
+
+BUILD=${1:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "##########################################################"
+	echo "# analyses e2e SKIPPED: tracetape-record needs root (BPF). #"
+	echo "# Run 'sudo bash tests/e2e/analyses.sh build' to run it.   #"
+	echo "##########################################################"
+	exit 0
+fi
+
+fail() {
+	echo "analyses e2e FAILED: $*" >&2
+	exit 1
+}
+
+for bin in tracetape tracetape-record tests/workload; do
+	[ -x "$BUILD/$bin" ] || fail "$BUILD/$bin missing: run 'make all' first"
+done
+for tool in python3 tmux dd; do
+	command -v $tool >/dev/null || fail "$tool not installed (make deps)"
+done
+
+REC=$(realpath "$BUILD/tracetape-record")
+TT=$(realpath "$BUILD/tracetape")
+WORKLOAD=$(realpath "$BUILD/tests/workload")
+TMP=$(mktemp -d /tmp/tracetape-analyses.XXXXXX)
+# A tmux server of our own: never touches the user's sessions or run.sh's.
+SOCK=tt-analyses-$$
+SESSION=tt-analyses
+PROMPT='tt-prompt> '
+tmx() { tmux -L "$SOCK" -f /dev/null "$@"; }
+cleanup() {
+	tmx kill-server 2>/dev/null
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+# Same paths both times, so that the two tapes can be compared by diff.
+record_workload() { # TAPE EXPECT-COPY
+	rm -rf "$TMP/work"
+	"$REC" -q -o "$1" -- "$WORKLOAD" "$TMP/work" "$TMP/expect.json" ||
+		fail "recorder -- workload exited $?, the workload exits 0"
+	mv "$TMP/expect.json" "$2"
+}
+
+echo "== 1. the workload under tracetape-record, twice"
+record_workload "$TMP/tape" "$TMP/expect.json.1"
+record_workload "$TMP/tape2" "$TMP/expect.json.2"
+
+# Count the prompts on the pane: one more means the last line has finished.
+prompts() {
+	tmx capture-pane -p -J -S - -t "$SESSION" 2>/dev/null |
+		grep -c "^$PROMPT"
+}
+wait_prompts() { # N
+	for _ in $(seq 150); do
+		[ "$(prompts)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	tmx capture-pane -p -J -S - -t "$SESSION" >&2
+	fail "bash under tmux did not show prompt number $1 within 7.5 s"
+}
+
+echo "== 2. an interactive bash under tmux, recorded with -- /bin/bash"
+# The recorder runs inside the pane and starts bash on the pane's terminal;
+# the whole tree (bash and what it starts) is traced until bash exits.
+# HISTFILE keeps bash's history out of root's home.
+DD_OUT=$TMP/dd.out
+cat >"$TMP/lines.txt" <<EOF
+true
+/bin/true tt-one "two  words"
+sh -c 'exit 3'
+cat /nonexistent
+dd if=/dev/zero of=$DD_OUT bs=1000 count=7 status=none; sleep 0.3; rm $DD_OUT
+/nonexistent/tt-prog arg-one
+exit 5
+EOF
+tmx new-session -d -s "$SESSION" -x 200 -y 50 \
+	"env PS1='$PROMPT' HISTFILE='$TMP/bash_history' \
+	 '$REC' -q -o '$TMP/bashtape' -- /bin/bash --norc -i; \
+	 echo \$? >'$TMP/bash.rc'" || fail "tmux new-session failed"
+wait_prompts 1
+n=1
+while IFS= read -r line; do
+	tmx send-keys -t "$SESSION" -l "$line"
+	tmx send-keys -t "$SESSION" Enter
+	n=$((n + 1))
+	[ "$line" = "exit 5" ] || wait_prompts $n
+done <"$TMP/lines.txt"
+for _ in $(seq 100); do
+	[ -s "$TMP/bash.rc" ] && break
+	sleep 0.1
+done
+[ -s "$TMP/bash.rc" ] || fail "recorder -- bash did not end after 'exit 5'"
+rc=$(cat "$TMP/bash.rc")
+[ "$rc" = 5 ] || fail "recorder -- bash exited $rc after 'exit 5', want 5"
+echo "PASS  recorder -- bash: exited 5 after 'exit 5' was typed, want 5"
+
+echo "== 3. every analysis against the workload's account and the lines"
+python3 "$HERE/analyses.py" --tracetape "$TT" \
+	--tape "$TMP/tape" --expect "$TMP/expect.json.1" \
+	--tape2 "$TMP/tape2" \
+	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
+	--dd-out "$DD_OUT" ||
+	fail "analysis checks failed (KEEP=1 keeps $TMP)"
+echo "analyses e2e passed"
