@@ -309,9 +309,10 @@ static int start_once(struct replay *rp, const struct replay_ops *ops,
 }
 
 /*
- * Stream the records.  Returns 0, a non-zero callback result, or -1
- * when reading failed (the error is printed).  *STARTED tells whether
- * the analysis began printing (so finish must run).
+ * Stream the records.  Returns 0 (also after REPLAY_STOP), a non-zero
+ * callback result, or -1 when reading failed (the error is printed).
+ * *STARTED tells whether the analysis began printing (so finish must
+ * run).
  */
 static int stream(struct replay *rp, const struct replay_ops *ops,
 		  const struct replay_env *env, bool *started)
@@ -331,7 +332,7 @@ static int stream(struct replay *rp, const struct replay_ops *ops,
 			continue;
 		if ((stop = start_once(rp, ops, started)) ||
 		    (stop = ops->on_record(rp, &rec, ops->ctx)))
-			return stop;
+			return stop == REPLAY_STOP ? 0 : stop;
 	}
 	if (rc < 0) {
 		read_error(rp->reader, rp->tape, env);

@@ -514,20 +514,29 @@ static int on_record(struct replay *rp, const struct tape_record *rec,
 	if (ft->o.interval_ns) {
 		if (!ft->started)
 			start_slices(ft, rp, rec->ts);
-		if (count_reached(ft))
-			return 0;
 		/* A sample taken exactly at a slice's end belongs to it. */
 		if (rec->type == TT_REC_LOADAVG && rec->ts == ft->slice_end)
 			take_loadavg(ft, rec);
 		err = close_slices_before(ft, rp, rec->ts);
-		if (err || count_reached(ft))
+		if (err)
 			return err;
+		if (count_reached(ft)) /* COUNT tables printed: done */
+			return REPLAY_STOP;
 	}
 	ft->last_ts = rec->ts;
 	if (rec->type == TT_REC_RW)
 		return add_rw(ft, rp, rec);
 	if (rec->type == TT_REC_LOADAVG)
 		take_loadavg(ft, rec);
+	return 0;
+}
+
+/* The first heading shows the last sample before the window, if any. */
+static int start(struct replay *rp, void *ctx)
+{
+	struct filetop *ft = ctx;
+
+	ft->have_loadavg = replay_loadavg_before_window(rp, &ft->load);
 	return 0;
 }
 
@@ -662,7 +671,8 @@ int filetop_main(int argc, char **argv, const struct replay_env *env)
 		{0}};
 	struct replay_common c = {0};
 	struct filetop ft = {.o = {.rows = FILETOP_ROWS_DEFAULT}};
-	struct replay_ops ops = {.on_record = on_record,
+	struct replay_ops ops = {.start = start,
+				 .on_record = on_record,
 				 .finish = finish,
 				 .ctx = &ft,
 				 .flags = REPLAY_F_NO_PROCS};

@@ -216,13 +216,26 @@ struct replay_clock replay_clock_at(struct replay *rp, uint64_t ts);
 /* Total lost events and loss records seen in the window so far. */
 uint64_t replay_lost_events(const struct replay *rp);
 
+/*
+ * The last TT_REC_LOADAVG sample read before the window began: records
+ * before --since reach the shared state, not the analysis.  False when
+ * there was none.  Reading starts at the segment holding the window's
+ * start and segment metadata carries no sample, so a window starting
+ * within one recorder sampling period (1 s) of a segment start misses
+ * the sample taken at the end of the previous segment.
+ */
+bool replay_loadavg_before_window(const struct replay *rp,
+				  struct tt_loadavg *out);
+
 /* ------------------------------------------------------------------ */
 /* Driver                                                               */
 
 struct replay_ops {
 	/*
 	 * Called for every record inside the window, in time order, after
-	 * the shared state has taken it in.  A non-zero return stops the
+	 * the shared state has taken it in.  REPLAY_STOP ends the replay
+	 * early (finish still runs, its result is the exit code; warnings
+	 * cover what was read); any other non-zero return stops the
 	 * replay and becomes the exit code.
 	 */
 	int (*on_record)(struct replay *rp, const struct tape_record *rec,
@@ -238,6 +251,13 @@ struct replay_ops {
 	 * so an unreadable tape prints none.  May be NULL. */
 	int (*start)(struct replay *rp, void *ctx);
 };
+
+/*
+ * An on_record result: the analysis has all it wants (filetop's COUNT
+ * tables are printed); stop reading, finish and exit as usual.  Not an
+ * exit code.
+ */
+#define REPLAY_STOP 0x100
 
 /* Do not keep the process table (faster when the analysis needs none). */
 #define REPLAY_F_NO_PROCS 0x1

@@ -53,6 +53,10 @@ struct replay_state {
 	uint64_t lost, loss_records;
 	struct replay_loss losses[REPLAY_LOSS_KEEP];
 	size_t nlosses;
+
+	bool window_entered; /* a record of the window was taken in */
+	bool have_loadavg;   /* load_before is a sample before the window */
+	struct tt_loadavg load_before;
 };
 
 static uint32_t hash32(uint32_t x)
@@ -505,6 +509,8 @@ void replay_state_update(struct replay_state *st, const struct tape_record *rec,
 {
 	if (rec->ts > st->now_ts)
 		st->now_ts = rec->ts;
+	if (in_window)
+		st->window_entered = true;
 	if (st->keep_procs)
 		procs_update(st, rec);
 	switch (rec->type) {
@@ -521,5 +527,20 @@ void replay_state_update(struct replay_state *st, const struct tape_record *rec,
 		if (in_window)
 			loss_add(st, rec);
 		break;
+	case TT_REC_LOADAVG:
+		if (st->window_entered)
+			break;
+		tape_rec_fixed(rec, &st->load_before, sizeof(st->load_before));
+		st->have_loadavg = true;
+		break;
 	}
+}
+
+bool replay_loadavg_before_window(const struct replay *rp,
+				  struct tt_loadavg *out)
+{
+	if (!rp->state->have_loadavg)
+		return false;
+	*out = rp->state->load_before;
+	return true;
 }
