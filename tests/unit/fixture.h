@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fixture.h - build small tapes for the replay tests with the format
- * library's writer, and run an analysis with its output captured.
+ * fixture.h - what the replay tests share: build small tapes with the
+ * format library's writer (a builder per record type), run an analysis
+ * with its output captured, damage a tape, compare with golden files.
  *
  *     struct fixture fx;
  *     fx_open(&fx);                       a tape in a fresh temp dir
  *     fx_clock(&fx, ts, realtime, off);   anchors, then events:
- *     fx_open_rec(&fx, ts, &task, ret, "path", NULL);
+ *     fx_open_rec(&fx, ts, task, ret, flags, mode, "path", NULL);
  *     fx_close(&fx);
- *     char *out = fx_run(&fx, &rc, "opensnoop", "-T", NULL);
- *     ...
+ *     rc = fx_run(&fx, opensnoop_main, "opensnoop", "-T", NULL);
+ *     ... fx.out, fx.err ...
  *     fx_cleanup(&fx);
  *
  * Everything is static inline so each test file includes it alone.
@@ -183,24 +184,75 @@ static inline void fx_file_op(struct fixture *fx, uint16_t type, uint64_t ts,
 	fx_append(fx, type, ts, b.buf, (uint32_t)b.len);
 }
 
-/* An openat by TASK returning RET, path relative to DIR or absolute. */
-static inline void fx_open_rec(struct fixture *fx, uint64_t ts,
-			       struct tt_task task, int64_t ret, uint32_t flags,
-			       uint32_t mode, const char *path, const char *dir)
+/* The fixed part of a file_op by TASK returning RET, relative to the
+ * working directory. */
+static inline struct tt_file_op fx_file_fixed(struct tt_task task, int64_t ret,
+					      uint16_t syscall, uint32_t flags)
 {
 	struct tt_file_op f;
 	memset(&f, 0, sizeof(f));
 	f.task = task;
 	f.ret = ret;
 	f.flags = flags;
-	f.mode = mode;
 	f.dirfd = TT_AT_FDCWD;
-	f.syscall = TT_SYS_OPENAT;
+	f.syscall = syscall;
+	return f;
+}
+
+/* An openat returning fd RET on inode INO of the test disk (when RET
+ * is an fd) with file mode bits FMODE (TT_FMODE_*). */
+static inline void fx_open_full(struct fixture *fx, uint64_t ts,
+				struct tt_task task, int64_t ret,
+				uint32_t flags, uint32_t mode, uint64_t ino,
+				uint32_t fmode, const char *path,
+				const char *dir)
+{
+	struct tt_file_op f = fx_file_fixed(task, ret, TT_SYS_OPENAT, flags);
+	f.mode = mode;
 	if (ret >= 0) {
 		f.dev = (8u << 20) | 1;
-		f.ino = 1000 + (uint64_t)ret;
+		f.ino = ino;
+		f.fmode = fmode;
 	}
 	fx_file_op(fx, TT_REC_OPEN, ts, &f, path, dir, NULL, NULL);
+}
+
+/* An openat by TASK returning RET, path relative to DIR or absolute. */
+static inline void fx_open_rec(struct fixture *fx, uint64_t ts,
+			       struct tt_task task, int64_t ret, uint32_t flags,
+			       uint32_t mode, const char *path, const char *dir)
+{
+	fx_open_full(fx, ts, task, ret, flags, mode, 1000 + (uint64_t)ret, 0,
+		     path, dir);
+}
+
+/* An open that returns fd RET on inode INO; CREATED: O_CREAT|O_WRONLY
+ * and FMODE_CREATED. */
+static inline void fx_open_ino(struct fixture *fx, uint64_t ts,
+			       struct tt_task task, int64_t ret, uint64_t ino,
+			       bool created, const char *path, const char *dir)
+{
+	fx_open_full(fx, ts, task, ret, created ? 0101 : 0, 0644, ino,
+		     created ? TT_FMODE_CREATED : 0, path, dir);
+}
+
+static inline void fx_unlink(struct fixture *fx, uint64_t ts,
+			     struct tt_task task, int64_t ret, uint16_t syscall,
+			     uint32_t flags, const char *path, const char *dir)
+{
+	struct tt_file_op f = fx_file_fixed(task, ret, syscall, flags);
+	fx_file_op(fx, TT_REC_UNLINK, ts, &f, path, dir, NULL, NULL);
+}
+
+static inline void fx_rename(struct fixture *fx, uint64_t ts,
+			     struct tt_task task, int64_t ret, uint32_t flags,
+			     const char *path, const char *dir,
+			     const char *path2, const char *dir2)
+{
+	struct tt_file_op f = fx_file_fixed(
+		task, ret, flags ? TT_SYS_RENAMEAT2 : TT_SYS_RENAME, flags);
+	f.dirfd2 = TT_AT_FDCWD;
+	fx_file_op(fx, TT_REC_RENAME, ts, &f, path, dir, path2, dir2);
 }
 
 /* An exec: ARGV NULL-terminated; FLAGS TT_EXEC_*. */
@@ -275,6 +327,63 @@ static inline void fx_user(struct fixture *fx, uint64_t ts, uint32_t uid,
 	fxb_put(&b, &u, sizeof(u));
 	fxb_str(&b, name);
 	fx_append(fx, TT_REC_USER, ts, b.buf, (uint32_t)b.len);
+}
+
+/* Reads and writes by TASK on file (DEV, INO) of type MODE named NAME. */
+static inline void fx_rw(struct fixture *fx, uint64_t ts, struct tt_task task,
+			 uint64_t dev, uint64_t ino, uint16_t mode,
+			 const char *name, uint32_t reads, uint64_t rbytes,
+			 uint32_t writes, uint64_t wbytes)
+{
+	struct fx_body b = {.len = 0};
+	struct tt_rw r;
+
+	memset(&r, 0, sizeof(r));
+	r.task = task;
+	r.dev = dev;
+	r.ino = ino;
+	r.i_mode = mode;
+	r.reads = reads;
+	r.rbytes = rbytes;
+	r.writes = writes;
+	r.wbytes = wbytes;
+	r.fd = 3;
+	r.syscall = writes ? TT_SYS_WRITE : TT_SYS_READ;
+	r.name_len = (uint16_t)(strlen(name) + 1);
+	fxb_put(&b, &r, sizeof(r));
+	fxb_str(&b, name);
+	fx_append(fx, TT_REC_RW, ts, b.buf, (uint32_t)b.len);
+}
+
+static inline void fx_fork(struct fixture *fx, uint64_t ts,
+			   struct tt_task parent, uint32_t child)
+{
+	struct tt_fork f;
+
+	memset(&f, 0, sizeof(f));
+	f.task = parent;
+	f.child_pid = child;
+	fx_append(fx, TT_REC_FORK, ts, &f, sizeof(f));
+}
+
+static inline void fx_exit(struct fixture *fx, uint64_t ts, struct tt_task task,
+			   int32_t status)
+{
+	struct tt_exit x;
+
+	memset(&x, 0, sizeof(x));
+	x.task = task;
+	x.exit_code = status;
+	fx_append(fx, TT_REC_EXIT, ts, &x, sizeof(x));
+}
+
+static inline void fx_loadavg(struct fixture *fx, uint64_t ts, uint32_t l1,
+			      uint32_t l5, uint32_t l15, uint32_t running,
+			      uint32_t threads, uint32_t last_pid)
+{
+	struct tt_loadavg l = {l1, l5, l15, running, threads, last_pid};
+
+	fx_append(fx, TT_REC_LOADAVG, ts, &l, sizeof(l));
 }
 
 /*
@@ -381,6 +490,132 @@ static inline long fx_file_size(const char *file)
 	long n = ftell(f);
 	fclose(f);
 	return n;
+}
+
+/*
+ * Damage the first segment of FX's closed tape: overwrite 32 bytes at
+ * FRACTION of its size with 0xA5, as a bad disk block would.
+ */
+static inline void fx_damage(struct fixture *fx, double fraction)
+{
+	const char *seg = fx_segment(fx);
+	long size = fx_file_size(seg);
+	unsigned char junk[32];
+	FILE *f;
+
+	if (!seg[0] || size < 0)
+		fx_fail("fx_damage: no finished segment in the tape");
+	f = fopen(seg, "r+b");
+	if (!f)
+		fx_fail("fx_damage: cannot open the segment");
+	memset(junk, 0xa5, sizeof(junk));
+	fseek(f, (long)((double)size * fraction), SEEK_SET);
+	fwrite(junk, 1, sizeof(junk), f);
+	fclose(f);
+}
+
+/* ---- golden files ------------------------------------------------ */
+
+/*
+ * Golden files live in tests/unit/golden/ and hold a complete expected
+ * output.  TT_UPDATE_GOLDEN=1 rewrites them from the actual output; read
+ * every rewritten file by eye before committing it.
+ */
+#define GOLDEN_DIR "tests/unit/golden/"
+
+/* Whole contents of PATH (malloc'd, NUL-terminated) or NULL. */
+static inline char *read_text_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int c;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * True when ACTUAL equals golden file NAME.  On a mismatch, prints a
+ * unified diff (expected vs actual) to stderr.  With TT_UPDATE_GOLDEN=1
+ * it writes ACTUAL to the golden file instead and reports a match.
+ */
+static inline bool golden_match(const char *name, const char *actual)
+{
+	char path[512], tmp[600], cmd[1400];
+	const char *update = getenv("TT_UPDATE_GOLDEN");
+	char *want;
+	bool same;
+	FILE *f;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "%s", name);
+	if (update && strcmp(update, "1") == 0) {
+		f = fopen(path, "w");
+		if (!f)
+			fx_fail("cannot write a golden file: run from the "
+				"repository root");
+		fputs(actual ? actual : "", f);
+		fclose(f);
+		return true;
+	}
+	want = read_text_file(path);
+	if (!want) {
+		fprintf(stderr,
+			"golden file %s is missing: run the test from the "
+			"repository root, or create it with "
+			"TT_UPDATE_GOLDEN=1 and check it by eye\n",
+			path);
+		return false;
+	}
+	same = strcmp(want, actual ? actual : "") == 0;
+	if (!same) {
+		snprintf(tmp, sizeof(tmp), "/tmp/tt-golden-actual-%d-%s",
+			 (int)getpid(), name);
+		f = fopen(tmp, "w");
+		if (f) {
+			fputs(actual ? actual : "", f);
+			fclose(f);
+			snprintf(cmd, sizeof(cmd), "diff -u '%s' '%s' >&2",
+				 path, tmp);
+			if (system(cmd) == -1)
+				fprintf(stderr, "(could not run diff)\n");
+		}
+		fprintf(stderr, "output differs from golden file %s\n", path);
+	}
+	free(want);
+	return same;
+}
+
+/*
+ * True when an analysis run exited RC 0, wrote nothing to stderr and
+ * wrote golden file GOLDEN to stdout; says on stderr what was wrong.
+ */
+static inline bool fx_golden_ok(const struct fixture *fx, const char *golden,
+				int rc)
+{
+	if (rc != 0)
+		fprintf(stderr, "%s: exit code %d, expected 0\n", golden, rc);
+	if (fx->err && fx->err[0])
+		fprintf(stderr, "%s: unexpected stderr:\n%s", golden, fx->err);
+	return golden_match(golden, fx->out) && rc == 0 &&
+	       !(fx->err && fx->err[0]);
+}
+
+/* Run ENTRY (NAME TAPE, then the arguments in AP) on FX's tape and check
+ * it with fx_golden_ok(). */
+static inline bool fx_golden_runv(struct fixture *fx, replay_entry_fn entry,
+				  const char *name, const char *golden,
+				  va_list ap)
+{
+	int rc = fx_runv(fx, entry, name, fx_tape(fx), ap);
+	return fx_golden_ok(fx, golden, rc);
 }
 
 #endif /* TT_TEST_FIXTURE_H */

@@ -13,7 +13,7 @@
 
 #include "strmap.h"
 #include "diff_norm.h"
-#include "test_analyses.h"
+#include "fixture.h"
 
 #define MS	   (FX_SEC / 1000)
 #define DEV	   ((8ull << 20) | 1)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "test_analyses.h"
+#include "fixture.h"
 
 #define T0	     FX_BOOT_BASE
 #define MS	     (FX_SEC / 1000)
@@ -78,15 +78,11 @@ static void run_golden(const char *golden, ...)
 {
 	struct fixture fx;
 	va_list ap;
-	int rc;
 
 	write_tape(&fx);
 	va_start(ap, golden);
-	rc = fx_runv(&fx, filelife_main, "filelife", fx_tape(&fx), ap);
+	assert_true(fx_golden_runv(&fx, filelife_main, "filelife", golden, ap));
 	va_end(ap);
-	assert_int_equal(rc, 0);
-	assert_string_equal(fx.err, "");
-	assert_true(golden_match(golden, fx.out));
 	fx_cleanup(&fx);
 }
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "test_analyses.h"
+#include "fixture.h"
 
 #define T0  FX_BOOT_BASE
 #define MS  (FX_SEC / 1000)
@@ -55,9 +55,7 @@ static void write_tape(struct fixture *fx, bool with_loadavg)
 
 static void check_golden(struct fixture *fx, const char *golden, int rc)
 {
-	assert_int_equal(rc, 0);
-	assert_string_equal(fx->err, "");
-	assert_true(golden_match(golden, fx->out));
+	assert_true(fx_golden_ok(fx, golden, rc));
 }
 
 static void test_whole_tape_default(void **state)

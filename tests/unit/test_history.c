@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "test_analyses.h"
+#include "fixture.h"
 
 #define T0	     FX_BOOT_BASE
 #define MS	     (FX_SEC / 1000)
@@ -155,15 +155,11 @@ static void run_golden(const char *golden, ...)
 {
 	struct fixture fx;
 	va_list ap;
-	int rc;
 
 	write_tape(&fx);
 	va_start(ap, golden);
-	rc = fx_runv(&fx, history_main, "history", fx_tape(&fx), ap);
+	assert_true(fx_golden_runv(&fx, history_main, "history", golden, ap));
 	va_end(ap);
-	assert_int_equal(rc, 0);
-	assert_string_equal(fx.err, "");
-	assert_true(golden_match(golden, fx.out));
 	fx_cleanup(&fx);
 }
 
@@ -193,31 +189,6 @@ static void test_window(void **state)
 		   NULL);
 }
 
-/* An exec record as fx_exec writes it, with FLAGS set. */
-static void exec_with_flags(struct fixture *fx, uint64_t ts,
-			    struct tt_task task, uint32_t ppid,
-			    const char *const *argv, uint32_t flags)
-{
-	struct fx_body b = {.len = 0};
-	struct tt_exec e;
-
-	memset(&e, 0, sizeof(e));
-	e.task = task;
-	e.ppid = ppid;
-	e.syscall = TT_SYS_EXECVE;
-	e.flags = flags;
-	e.filename_len = (uint16_t)(strlen(argv[0]) + 1);
-	for (const char *const *a = argv; *a; a++) {
-		e.argc++;
-		e.args_len += (uint32_t)strlen(*a) + 1;
-	}
-	fxb_put(&b, &e, sizeof(e));
-	fxb_str(&b, argv[0]);
-	for (const char *const *a = argv; *a; a++)
-		fxb_str(&b, *a);
-	fx_append(fx, TT_REC_EXEC, ts, b.buf, (uint32_t)b.len);
-}
-
 /* Cut argv, quotes and control characters, a core dump, an empty arg. */
 static void test_argv_rendering(void **state)
 {
@@ -231,7 +202,8 @@ static void test_argv_rendering(void **state)
 	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
 	fx_readline(&fx, T0 + MS, bash, "printf \"it's\" $'a\\tb' ''");
 	fx_fork(&fx, T0 + 2 * MS, bash, 301);
-	exec_with_flags(&fx, T0 + 3 * MS, echo, 300, argv, TT_EXEC_TRUNCATED);
+	fx_exec_flags(&fx, T0 + 3 * MS, echo, 300, 0, argv[0], argv,
+		      TT_EXEC_TRUNCATED);
 	fx_exit(&fx, T0 + 4 * MS, echo, 11 | 0x80);
 	fx_close(&fx);
 	assert_int_equal(fx_run(&fx, history_main, "history", NULL), 0);
