@@ -20,6 +20,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t tracefs nodev /sys/kernel/tracing
 mount -t debugfs nodev /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
+mount -t securityfs securityfs /sys/kernel/security
 echo 1 >/proc/sys/kernel/printk # keep kernel chatter off the console
 ulimit -l unlimited             # older kernels charge BPF maps to memlock
 
@@ -70,7 +71,7 @@ TRACETAPE_DEBUG=1 /bin/tracetape-record -q -o /out/tape \
 send "TTVM-RC record $?"
 
 echo "tracetape-vm: recording the workload (raw_tp sys_exit)"
-TRACETAPE_SYS_EXIT=raw_tp /bin/tracetape-record -q -o /out/tape-rawtp \
+TRACETAPE_DEBUG=1 TRACETAPE_SYS_EXIT=raw_tp /bin/tracetape-record -q -o /out/tape-rawtp \
 	-- /bin/workload /work-rawtp /out/expect-rawtp.json 2>/out/record-rawtp.err
 send "TTVM-RC record-rawtp $?"
 
