@@ -133,6 +133,50 @@ static void test_window(void **state)
 	fx_cleanup(&fx);
 }
 
+/* Seeking past a sample: the first heading shows it, not N/A. */
+static void test_load_before_window(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx, true);
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "1", "1",
+				"--since", "+1200ms", NULL),
+			 0);
+	assert_string_equal(fx.err, "");
+	assert_true(strncmp(fx.out,
+			    "07:00:02 loadavg: 1.50 1.20 1.01 3/350 6800\n\n",
+			    45) == 0);
+	assert_non_null(strstr(fx.out, "out.img"));
+	fx_cleanup(&fx);
+}
+
+/* With COUNT, reading stops after the last table: a loss later on does
+ * not concern it; without the cut it is warned about. */
+static void test_count_stops_reading(void **state)
+{
+	struct fixture fx;
+	struct tt_task cat = fx_task(100, 100, 1000, "cat");
+	(void)state;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_rw(&fx, T0 + 100 * MS, cat, DEV, 11, S_IFREG | 0644, "passwd", 1, 10,
+	      0, 0);
+	fx_rw(&fx, T0 + 1100 * MS, cat, DEV, 11, S_IFREG | 0644, "passwd", 1,
+	      10, 0, 0);
+	/* ends the second table */
+	fx_rw(&fx, T0 + 2600 * MS, cat, DEV, 11, S_IFREG | 0644, "passwd", 1,
+	      10, 0, 0);
+	fx_loss(&fx, T0 + 2700 * MS, 1, 42, T0 + 2 * FX_SEC);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "1", "2", NULL),
+			 0);
+	assert_string_equal(fx.err, "");
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "1", "3", NULL),
+			 0);
+	assert_non_null(strstr(fx.err, "42 events were lost"));
+	fx_cleanup(&fx);
+}
+
 static void test_json(void **state)
 {
 	struct fixture fx;
@@ -318,6 +362,8 @@ int main(void)
 		cmocka_unit_test(test_no_loadavg),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_load_before_window),
+		cmocka_unit_test(test_count_stops_reading),
 		cmocka_unit_test(test_loss_warning),
 		cmocka_unit_test(test_damage_warning),
 		cmocka_unit_test(test_exact_sums_random),

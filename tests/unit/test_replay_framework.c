@@ -244,6 +244,101 @@ static void test_no_anchor(void **state)
 	fx_cleanup(&fx);
 }
 
+/* ---- stopping early and the load before the window ------------- */
+
+/* Prints each typed line; "stop" ends the replay. */
+static int print_until_stop(struct replay *rp, const struct tape_record *rec,
+			    void *ctx)
+{
+	(void)ctx;
+	struct replay_readline rl;
+	if (rec->type != TT_REC_READLINE || replay_decode_readline(rec, &rl))
+		return 0;
+	fprintf(rp->out, "%s\n", rl.line);
+	return strcmp(rl.line, "stop") == 0 ? REPLAY_STOP : 0;
+}
+
+static int finish_findings(struct replay *rp, void *ctx)
+{
+	(void)ctx;
+	fputs("finish\n", rp->out);
+	return REPLAY_EXIT_FINDINGS;
+}
+
+static int stop_entry(int argc, char **argv, const struct replay_env *env)
+{
+	(void)argc;
+	struct replay_common c = {.tape = argv[1]};
+	struct replay_ops ops = {.on_record = print_until_stop,
+				 .finish = finish_findings};
+	return replay_run(&c, &ops, env);
+}
+
+/* REPLAY_STOP: no more records, finish runs and gives the exit code,
+ * a loss after the stop is not read (so not warned about). */
+static void test_stop_early(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	struct tt_task bash = fx_task(1, 1, 0, "bash");
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_readline(&fx, T0 + 1 * MS, bash, "a");
+	fx_readline(&fx, T0 + 2 * MS, bash, "stop");
+	fx_readline(&fx, T0 + 3 * MS, bash, "never");
+	fx_loss(&fx, T0 + 4 * MS, 0, 7, T0);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, stop_entry, "stop", NULL),
+			 REPLAY_EXIT_FINDINGS);
+	assert_string_equal(fx.out, "a\nstop\nfinish\n");
+	assert_string_equal(fx.err, "");
+	fx_cleanup(&fx);
+}
+
+/* At the window's start: the load sample before it, or "none". */
+static int print_load_before(struct replay *rp, void *ctx)
+{
+	(void)ctx;
+	struct tt_loadavg l;
+	if (replay_loadavg_before_window(rp, &l))
+		fprintf(rp->out, "%u %u\n", l.load1, l.last_pid);
+	else
+		fputs("none\n", rp->out);
+	return 0;
+}
+
+static int load_entry(int argc, char **argv, const struct replay_env *env)
+{
+	struct replay_common c = {.tape = argv[1],
+				  .since = argc > 2 ? argv[2] : NULL};
+	struct replay_ops ops = {.start = print_load_before};
+	return replay_run(&c, &ops, env);
+}
+
+static void test_load_before_window(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	fx_loadavg(&fx, T0 + 100 * MS, 10, 0, 0, 1, 100, 501);
+	fx_loadavg(&fx, T0 + 1100 * MS, 20, 0, 0, 1, 100, 502);
+	fx_readline(&fx, T0 + 1500 * MS, fx_task(1, 1, 0, "bash"), "x");
+	fx_loadavg(&fx, T0 + 2100 * MS, 30, 0, 0, 1, 100, 503);
+	fx_close(&fx);
+	/* no --since: nothing comes before the window */
+	assert_int_equal(fx_run(&fx, load_entry, "load", NULL), 0);
+	assert_string_equal(fx.out, "none\n");
+	/* the latest sample before the start, not one inside the window */
+	assert_int_equal(fx_run(&fx, load_entry, "load", "+1200ms", NULL), 0);
+	assert_string_equal(fx.out, "20 502\n");
+	assert_int_equal(fx_run(&fx, load_entry, "load", "+1100ms", NULL), 0);
+	assert_string_equal(fx.out, "10 501\n");
+	assert_int_equal(fx_run(&fx, load_entry, "load", "+50ms", NULL), 0);
+	assert_string_equal(fx.out, "none\n");
+	fx_cleanup(&fx);
+}
+
 /* ---- process table and users ------------------------------------- */
 
 struct probe_ctx {
@@ -754,6 +849,8 @@ int main(void)
 		cmocka_unit_test(test_clock_anchors),
 		cmocka_unit_test(test_clock_earlier_events),
 		cmocka_unit_test(test_no_anchor),
+		cmocka_unit_test(test_stop_early),
+		cmocka_unit_test(test_load_before_window),
 		cmocka_unit_test(test_process_table),
 		cmocka_unit_test(test_process_table_bounded),
 		cmocka_unit_test(test_seek_to_segment),
