@@ -203,8 +203,15 @@ static int segment_write(struct tape_writer *w, const void *buf, size_t len)
 {
 	char name[80];
 	if (write_all(w->seg_fd, buf, len) < 0) {
+		int saved = errno;
+		/* Cut off the torn block (a full disk wrote part of it) so the
+		 * segment ends on a block boundary: the reader then finds
+		 * every chunk complete, not a damaged tail. */
+		if (ftruncate(w->seg_fd, (off_t)w->seg_bytes) < 0) {
+			/* Nothing more to try: the reader reports the tail. */
+		}
 		snprintf(name, sizeof(name), "%s.partial", w->seg_name);
-		return fail_io(w, name, "write", errno);
+		return fail_io(w, name, "write", saved);
 	}
 	w->seg_bytes += len;
 	w->st.written_bytes += len;
