@@ -122,8 +122,14 @@ struct tt_file_op {
 	__u16 dir_len;   /* bytes of dir, 0 when path is absolute or unknown */
 	__u16 path2_len; /* rename: bytes of path2 */
 	__u16 dir2_len;  /* rename: bytes of dir2 */
-	__u16 reserved;
+	__u16 reserved;  /* TT_FILE_DIR*_TRUNCATED bits */
 };
+
+/* tt_file_op.reserved bits: the directory walk was cut short (deeper than
+ * the recorder walks), so dir / dir2 hold only the leaf-most components
+ * and the resolved path is not complete. */
+#define TT_FILE_DIR_TRUNCATED  0x1
+#define TT_FILE_DIR2_TRUNCATED 0x2
 
 /*
  * Reads and writes on one open file by one thread.  A record may sum
