@@ -32,9 +32,6 @@ for tool in python3 tmux dd; do
 	command -v $tool >/dev/null || fail "$tool not installed (make deps)"
 done
 
-REC=$(realpath "$BUILD/tracetape-record")
-TT=$(realpath "$BUILD/tracetape")
-WORKLOAD=$(realpath "$BUILD/tests/workload")
 TMP=$(mktemp -d /tmp/tracetape-analyses.XXXXXX)
 # A tmux server of our own: never touches the user's sessions or run.sh's.
 SOCK=tt-analyses-$$
@@ -46,18 +43,27 @@ cleanup() {
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
+# A private copy of the binaries: a rebuild during the run cannot change them.
+mkdir "$TMP/bin"
+cp "$BUILD/tracetape-record" "$BUILD/tracetape" "$BUILD/tests/workload" \
+	"$TMP/bin/" || fail "cannot copy the binaries from $BUILD to $TMP/bin"
+REC=$TMP/bin/tracetape-record
+TT=$TMP/bin/tracetape
+WORKLOAD=$TMP/bin/workload
 
-# Same paths both times, so that the two tapes can be compared by diff.
-record_workload() { # TAPE EXPECT-COPY
-	rm -rf "$TMP/work"
-	"$REC" -q -o "$1" -- "$WORKLOAD" "$TMP/work" "$TMP/expect.json" ||
+# Each run in its own mktemp directory, as two real runs would be: diff
+# --normalize must fold tmp.XXXXXX, plain diff must see the difference.
+record_workload() { # TAPE -> prints the run directory
+	local dir
+	dir=$(mktemp -d "$TMP/tmp.XXXXXX") || fail "mktemp in $TMP failed"
+	"$REC" -q -o "$1" -- "$WORKLOAD" "$dir/work" "$dir/expect.json" ||
 		fail "recorder -- workload exited $?, the workload exits 0"
-	mv "$TMP/expect.json" "$2"
+	echo "$dir"
 }
 
 echo "== 1. the workload under tracetape-record, twice"
-record_workload "$TMP/tape" "$TMP/expect.json.1"
-record_workload "$TMP/tape2" "$TMP/expect.json.2"
+RUN1=$(record_workload "$TMP/tape") || exit 1
+RUN2=$(record_workload "$TMP/tape2") || exit 1
 
 # Count the prompts on the pane: one more means the last line has finished.
 prompts() {
@@ -110,8 +116,8 @@ echo "PASS  recorder -- bash: exited 5 after 'exit 5' was typed, want 5"
 
 echo "== 3. every analysis against the workload's account and the lines"
 python3 "$HERE/analyses.py" --tracetape "$TT" \
-	--tape "$TMP/tape" --expect "$TMP/expect.json.1" \
-	--tape2 "$TMP/tape2" \
+	--tape "$TMP/tape" --expect "$RUN1/expect.json" \
+	--tape2 "$TMP/tape2" --expect2 "$RUN2/expect.json" \
 	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
 	--dd-out "$DD_OUT" ||
 	fail "analysis checks failed (KEEP=1 keeps $TMP)"
