@@ -23,13 +23,26 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-/* same order as enum slot in probecheck.bpf.c */
-static const char *const programs[] = {
-	"fentry_vfs_read", "fexit_vfs_write",	  "fentry_vfs_open",
-	"kprobe_vfs_read", "kretprobe_vfs_write", "lsm_file_open",
+/* a program, the slot of probecheck.bpf.c's hits array it counts in, and
+ * for the timer programs the slot of bpf_timer_start's return value */
+struct program {
+	const char *name;
+	__u32 slot;
+	int ret_slot; /* -1: not a timer program */
 };
+
+/* slots: enum slot in probecheck.bpf.c */
+static const struct program programs[] = {
+	{"fentry_vfs_read", 0, -1},	{"fexit_vfs_write", 1, -1},
+	{"fentry_vfs_open", 2, -1},	{"kprobe_vfs_read", 3, -1},
+	{"kretprobe_vfs_write", 4, -1}, {"lsm_file_open", 5, -1},
+	{"timer_pinned", 6, 8},		{"timer_plain", 7, 9},
+};
+
+#define RET_BIAS 1000 /* as in probecheck.bpf.c */
 
 #define NPROGRAMS (sizeof(programs) / sizeof(programs[0]))
 
@@ -74,6 +87,25 @@ static __u64 read_hits(struct bpf_object *obj, __u32 slot)
 	return n;
 }
 
+/* What bpf_timer_start returned, and whether the callback ran. */
+static void report_timer(struct bpf_object *obj, const char *sec,
+			 const struct program *p)
+{
+	__u64 ret;
+
+	nanosleep(&(struct timespec){0, 50000000}, NULL); /* timer: 1 ms */
+	ret = read_hits(obj, p->ret_slot);
+	if (!ret) {
+		printf("probe %s (%s): load ok, attach ok, never ran\n", sec,
+		       p->name);
+		return;
+	}
+	printf("probe %s (%s): load ok, attach ok, bpf_timer_start returned "
+	       "%lld, callback ran %llu times\n",
+	       sec, p->name, (long long)ret - RET_BIAS,
+	       (unsigned long long)read_hits(obj, p->slot));
+}
+
 /* Keeps only programs[slot] for loading, so other refusals do not matter. */
 static void load_only(struct bpf_object *obj, size_t slot)
 {
@@ -81,8 +113,8 @@ static void load_only(struct bpf_object *obj, size_t slot)
 
 	bpf_object__for_each_program(prog, obj)
 	{
-		bpf_program__set_autoload(
-			prog, !strcmp(bpf_program__name(prog), programs[slot]));
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog),
+							programs[slot].name));
 	}
 }
 
@@ -95,12 +127,12 @@ static void try_program(const char *path, size_t slot)
 	int err;
 
 	if (!obj) {
-		printf("probe %s: cannot open %s: %s\n", programs[slot], path,
-		       strerror(errno));
+		printf("probe %s: cannot open %s: %s\n", programs[slot].name,
+		       path, strerror(errno));
 		return;
 	}
-	prog = bpf_object__find_program_by_name(obj, programs[slot]);
-	sec = prog ? bpf_program__section_name(prog) : programs[slot];
+	prog = bpf_object__find_program_by_name(obj, programs[slot].name);
+	sec = prog ? bpf_program__section_name(prog) : programs[slot].name;
 	load_only(obj, slot);
 	err = bpf_object__load(obj);
 	if (err) {
@@ -116,8 +148,11 @@ static void try_program(const char *path, size_t slot)
 		goto out;
 	}
 	make_file_io();
-	printf("probe %s: load ok, attach ok, fired %llu times\n", sec,
-	       (unsigned long long)read_hits(obj, slot));
+	if (programs[slot].ret_slot >= 0)
+		report_timer(obj, sec, &programs[slot]);
+	else
+		printf("probe %s: load ok, attach ok, fired %llu times\n", sec,
+		       (unsigned long long)read_hits(obj, programs[slot].slot));
 	bpf_link__destroy(link);
 out:
 	bpf_object__close(obj);
