@@ -112,18 +112,9 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 							"-u: invalid UID '%s'",
 							optarg);
 			break;
-		case 'h':
-			c->help = true;
-			break;
-		case ':':
-			rc = replay_usage_error(env, "bashreadline",
-						"option '%s' needs a value",
-						argv[optind - 1]);
-			break;
 		default:
-			rc = replay_usage_error(env, "bashreadline",
-						"unknown option '%s'",
-						argv[optind - 1]);
+			rc = replay_option_error(env, "bashreadline", opt,
+						 argv);
 		}
 	}
 	return rc;

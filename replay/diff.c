@@ -1011,6 +1011,8 @@ static int parse_sections(const char *arg, unsigned *out)
 	return *out ? 0 : -1;
 }
 
+/* One option: 0, an exit code after a usage error, or -1 when OPT is
+ * none of diff's. */
 static int parse_option(struct diff_opts *o, int opt, const char *arg,
 			const struct replay_env *env)
 {
@@ -1044,7 +1046,7 @@ static int parse_option(struct diff_opts *o, int opt, const char *arg,
 				arg);
 		return 0;
 	default:
-		return REPLAY_EXIT_TROUBLE;
+		return -1; /* not an option of diff */
 	}
 }
 
@@ -1064,10 +1066,12 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 	int opt, err;
 
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
 		if (replay_common_option(c, opt, optarg))
 			continue;
 		err = parse_option(o, opt, optarg, env);
+		if (err < 0)
+			return replay_option_error(env, "diff", opt, argv);
 		if (err)
 			return err;
 	}

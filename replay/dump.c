@@ -490,15 +490,14 @@ int dump_main(int argc, char **argv, const struct replay_env *env)
 	};
 	int opt;
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (replay_common_option(&c, opt, optarg))
 			continue;
 		if (opt == OPT_FILE_ORDER) {
 			ops.flags |= REPLAY_F_FILE_ORDER;
 			continue;
 		}
-		return replay_usage_error(env, "dump", "unknown option '%s'",
-					  argv[optind - 1]);
+		return replay_option_error(env, "dump", opt, argv);
 	}
 	if (c.help) {
 		dump_usage(env->out);

@@ -335,18 +335,8 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 					"--max-args: invalid value '%s'",
 					optarg);
 			break;
-		case 'h':
-			c->help = true;
-			break;
-		case ':':
-			rc = replay_usage_error(env, "execsnoop",
-						"option '%s' needs a value",
-						argv[optind - 1]);
-			break;
 		default:
-			rc = replay_usage_error(env, "execsnoop",
-						"unknown option '%s'",
-						argv[optind - 1]);
+			rc = replay_option_error(env, "execsnoop", opt, argv);
 		}
 	}
 	return rc;

@@ -601,6 +601,8 @@ static int parse_positive(const struct replay_env *env, const char *what,
 	return 0;
 }
 
+/* One option: 0, an exit code after a usage error, or -1 when OPT is
+ * none of filetop's. */
 static int parse_option(struct filetop_opts *o, int opt, const char *arg,
 			const struct replay_env *env)
 {
@@ -627,7 +629,7 @@ static int parse_option(struct filetop_opts *o, int opt, const char *arg,
 	case 'p':
 		return parse_positive(env, "-p PID", arg, &o->pid);
 	default:
-		return replay_usage_error(env, "filetop", "unknown option");
+		return -1; /* not an option of filetop */
 	}
 }
 
@@ -679,13 +681,13 @@ int filetop_main(int argc, char **argv, const struct replay_env *env)
 	int opt, err;
 
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "as:r:p:C", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, ":as:r:p:C", longopts, NULL)) !=
 	       -1) {
 		if (replay_common_option(&c, opt, optarg))
 			continue;
-		if (opt == '?')
-			return REPLAY_EXIT_TROUBLE;
 		err = parse_option(&ft.o, opt, optarg, env);
+		if (err < 0)
+			return replay_option_error(env, "filetop", opt, argv);
 		if (err)
 			return err;
 	}

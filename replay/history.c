@@ -669,11 +669,11 @@ int history_main(int argc, char **argv, const struct replay_env *env)
 	int opt, err;
 
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:", longopts, NULL)) != -1) {
 		if (replay_common_option(&c, opt, optarg))
 			continue;
 		if (opt != 'p')
-			return REPLAY_EXIT_TROUBLE;
+			return replay_option_error(env, "history", opt, argv);
 		if (replay_parse_u64(optarg, &h.pid) < 0 || !h.pid ||
 		    h.pid > UINT32_MAX)
 			return replay_usage_error(

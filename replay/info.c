@@ -545,16 +545,9 @@ int info_main(int argc, char **argv, const struct replay_env *env)
 	struct replay_common c = {0};
 	int opt;
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (replay_common_option(&c, opt, optarg))
-			continue;
-		if (opt == 'h') {
-			c.help = true;
-			continue;
-		}
-		return replay_usage_error(env, "info", "unknown option '%s'",
-					  argv[optind - 1]);
-	}
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
+		if (!replay_common_option(&c, opt, optarg))
+			return replay_option_error(env, "info", opt, argv);
 	if (c.help) {
 		fprintf(env->out,
 			"Usage: tracetape info TAPE [OPTIONS]\n\n"

@@ -256,18 +256,8 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 					UINT64_MAX / 1000000000u, &secs);
 			c->duration_ns = secs * 1000000000u;
 			break;
-		case 'h':
-			c->help = true;
-			break;
-		case ':':
-			rc = replay_usage_error(env, "opensnoop",
-						"option '%s' needs a value",
-						argv[optind - 1]);
-			break;
 		default:
-			rc = replay_usage_error(env, "opensnoop",
-						"unknown option '%s'",
-						argv[optind - 1]);
+			rc = replay_option_error(env, "opensnoop", opt, argv);
 		}
 	}
 	return rc;

@@ -42,6 +42,7 @@ int replay_common_option(struct replay_common *c, int opt, const char *arg)
 		c->utc = true;
 		return 1;
 	case REPLAY_OPT_HELP:
+	case 'h':
 		c->help = true;
 		return 1;
 	}
@@ -59,6 +60,16 @@ int replay_usage_error(const struct replay_env *env, const char *analysis,
 	fprintf(env->err, " (see %s %s --help)\n", env->prog,
 		analysis ? analysis : "");
 	return REPLAY_EXIT_TROUBLE;
+}
+
+int replay_option_error(const struct replay_env *env, const char *analysis,
+			int opt, char **argv)
+{
+	const char *given = optind > 0 ? argv[optind - 1] : "";
+	if (opt == ':')
+		return replay_usage_error(env, analysis,
+					  "option '%s' needs a value", given);
+	return replay_usage_error(env, analysis, "unknown option '%s'", given);
 }
 
 int replay_common_finish(struct replay_common *c, int argc, char **argv,

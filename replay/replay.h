@@ -122,8 +122,9 @@ extern const char replay_common_help[];
 void replay_getopt_reset(void);
 
 /*
- * Take OPT (a getopt_long() result) if it is a common option.  Returns 1
- * when taken, 0 when not a common option.
+ * Take OPT (a getopt_long() result) if it is a common option (-h counts
+ * as --help where the analysis' optstring lists it).  Returns 1 when
+ * taken, 0 when not a common option.
  */
 int replay_common_option(struct replay_common *c, int opt, const char *arg);
 
@@ -142,6 +143,15 @@ int replay_common_finish(struct replay_common *c, int argc, char **argv,
 int replay_usage_error(const struct replay_env *env, const char *analysis,
 		       const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The usage error for a getopt_long() result no case took: ':' (a value
+ * is missing; start the optstring with ':') or anything else (an
+ * unknown option).  Printed as by replay_usage_error(), naming the
+ * argument; returns REPLAY_EXIT_TROUBLE.
+ */
+int replay_option_error(const struct replay_env *env, const char *analysis,
+			int opt, char **argv);
 
 /* Parse a whole decimal number into *out; 0 or -1 (not a number). */
 int replay_parse_u64(const char *s, uint64_t *out);

@@ -129,16 +129,9 @@ int verify_main(int argc, char **argv, const struct replay_env *env)
 	struct replay_common c = {0};
 	int opt;
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (replay_common_option(&c, opt, optarg))
-			continue;
-		if (opt == 'h') {
-			c.help = true;
-			continue;
-		}
-		return replay_usage_error(env, "verify", "unknown option '%s'",
-					  argv[optind - 1]);
-	}
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
+		if (!replay_common_option(&c, opt, optarg))
+			return replay_option_error(env, "verify", opt, argv);
 	if (c.help) {
 		fprintf(env->out,
 			"Usage: tracetape verify TAPE [--json]\n\n"

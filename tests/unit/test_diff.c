@@ -349,6 +349,10 @@ static void test_trouble(void **state)
 	assert_int_equal(fx_run(&fx, diff_main, "diff", fx_tape(&fx),
 				"--min-count", "x", NULL),
 			 2);
+	assert_int_equal(
+		fx_run(&fx, diff_main, "diff", fx_tape(&fx), "--bogus", NULL),
+		2);
+	assert_non_null(strstr(fx.err, "diff: unknown option '--bogus'"));
 	assert_int_equal(fx_run(&fx, diff_main, "diff", "--help", NULL), 0);
 	assert_non_null(strstr(fx.out, "usage: tracetape diff A B"));
 	fx_cleanup(&fx);

@@ -166,6 +166,8 @@ static void test_loss_and_bad_args(void **state)
 	assert_non_null(strstr(fx.err, "-p PID must be a process id"));
 	assert_int_equal(fx_run(&fx, filelife_main, "filelife", "extra", NULL),
 			 2);
+	assert_int_equal(fx_run(&fx, filelife_main, "filelife", "-x", NULL), 2);
+	assert_non_null(strstr(fx.err, "filelife: unknown option '-x'"));
 	assert_int_equal(fx_run(&fx, filelife_main, "filelife", "--help", NULL),
 			 0);
 	assert_non_null(strstr(fx.out, "usage: tracetape filelife"));

@@ -342,6 +342,11 @@ static void test_bad_arguments(void **state)
 	assert_non_null(strstr(fx.err, "too many arguments"));
 	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "-r", "x", NULL),
 			 2);
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "--bogus", NULL),
+			 2);
+	assert_non_null(strstr(fx.err, "unknown option '--bogus'"));
+	assert_int_equal(fx_run(&fx, filetop_main, "filetop", "-r", NULL), 2);
+	assert_non_null(strstr(fx.err, "option '-r' needs a value"));
 	assert_int_equal(fx_run_on(&fx, filetop_main, "filetop",
 				   "/nonexistent/tape", NULL),
 			 2);

@@ -255,6 +255,9 @@ static void test_no_session_and_loss(void **state)
 	assert_non_null(strstr(fx.err, "5 events were lost"));
 	assert_int_equal(fx_run(&fx, history_main, "history", "-p", "0", NULL),
 			 2);
+	assert_int_equal(fx_run(&fx, history_main, "history", "--pid", NULL),
+			 2);
+	assert_non_null(strstr(fx.err, "option '--pid' needs a value"));
 	assert_int_equal(fx_run(&fx, history_main, "history", "--help", NULL),
 			 0);
 	assert_non_null(strstr(fx.out, "usage: tracetape history"));
