@@ -13,7 +13,6 @@
 struct bashreadline {
 	uint64_t pid; /* -p, 0 = all */
 	uint64_t uid; /* -u, UINT64_MAX = all */
-	struct replay_buf *buf;
 };
 
 static int on_record(struct replay *rp, const struct tape_record *rec,
@@ -45,12 +44,12 @@ static int on_record(struct replay *rp, const struct tape_record *rec,
 	}
 	char hms[REPLAY_HMS_LEN];
 	replay_fmt_hms(rp, rec->ts, hms);
-	replay_buf_str(o->buf, hms, 9, true);
-	replay_buf_char(o->buf, ' ');
-	replay_buf_int(o->buf, (int32_t)rl.f.task.pid, 7, true);
-	replay_buf_char(o->buf, ' ');
-	replay_buf_str(o->buf, rl.line, 0, false);
-	replay_buf_char(o->buf, '\n');
+	replay_buf_str(rp->buf, hms, 9, true);
+	replay_buf_char(rp->buf, ' ');
+	replay_buf_int(rp->buf, (int32_t)rl.f.task.pid, 7, true);
+	replay_buf_char(rp->buf, ' ');
+	replay_buf_str(rp->buf, rl.line, 0, false);
+	replay_buf_char(rp->buf, '\n');
 	return 0;
 }
 
@@ -60,13 +59,6 @@ static int start(struct replay *rp, void *ctx)
 	if (!rp->json)
 		fprintf(rp->out, "%-9s %-7s %s\n", "TIME", "PID", "COMMAND");
 	return 0;
-}
-
-static int finish(struct replay *rp, void *ctx)
-{
-	(void)rp;
-	replay_buf_flush(((struct bashreadline *)ctx)->buf);
-	return REPLAY_EXIT_OK;
 }
 
 static void usage(FILE *f)
@@ -134,19 +126,12 @@ int bashreadline_main(int argc, char **argv, const struct replay_env *env)
 	rc = replay_common_finish(&c, argc, argv, "bashreadline", env);
 	if (rc)
 		return rc;
-	o.buf = replay_buf_new(env->out);
-	if (!o.buf) {
-		fprintf(env->err, "%s: out of memory\n", env->prog);
-		return REPLAY_EXIT_TROUBLE;
-	}
 	struct replay_ops ops = {
 		.start = start,
 		.on_record = on_record,
-		.finish = finish,
 		.ctx = &o,
-		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS,
+		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS |
+			 REPLAY_F_BUFFERED,
 	};
-	rc = replay_run(&c, &ops, env);
-	replay_buf_free(o.buf);
-	return rc;
+	return replay_run(&c, &ops, env);
 }

@@ -357,21 +357,25 @@ static void warn_all(struct replay *rp, const struct replay_common *c,
 	warn_damage(rp, env, json_warn);
 }
 
-static int replay_window_run(const struct replay_common *c,
-			     const struct replay_ops *ops,
-			     const struct replay_env *env,
-			     const struct tape_outline *t);
-
-int replay_run(const struct replay_common *c, const struct replay_ops *ops,
-	       const struct replay_env *env)
+/* Stream, finish, warn: the exit code. */
+static int replay_records(struct replay *rp, const struct replay_common *c,
+			  const struct replay_ops *ops,
+			  const struct replay_env *env)
 {
-	struct tape_outline t = {.w = {.utc = c->utc}};
-	int rc = prescan(c, env, &t);
-	if (rc)
-		return rc;
-	rc = replay_window_run(c, ops, env, &t);
-	free(t.seg_first);
-	return rc;
+	bool started = false;
+	int rc = REPLAY_EXIT_OK;
+	int streamed = stream(rp, ops, env, &started);
+	/* Nothing printed yet and reading failed: the error says it all. */
+	if (started) {
+		int fin = ops->finish ? ops->finish(rp, ops->ctx)
+				      : REPLAY_EXIT_OK;
+		if (rp->buf)
+			replay_buf_flush(rp->buf);
+		rc = streamed > 0 ? streamed : fin;
+		warn_all(rp, c, ops, env);
+	}
+	fflush(env->out);
+	return streamed < 0 ? REPLAY_EXIT_TROUBLE : rc;
 }
 
 static int replay_window_run(const struct replay_common *c,
@@ -402,26 +406,29 @@ static int replay_window_run(const struct replay_common *c,
 	if (!rp.reader)
 		return REPLAY_EXIT_TROUBLE;
 	rp.state = replay_state_new(!(ops->flags & REPLAY_F_NO_PROCS));
-	if (!rp.state) {
+	if (ops->flags & REPLAY_F_BUFFERED)
+		rp.buf = replay_buf_new(env->out);
+	if (!rp.state || (!rp.buf && (ops->flags & REPLAY_F_BUFFERED))) {
 		fprintf(env->err, "%s: out of memory\n", env->prog);
-		tape_reader_close(rp.reader);
-		return REPLAY_EXIT_TROUBLE;
-	}
-	replay_state_set_first_clock(rp.state, &wp->clock);
-
-	bool started = false;
-	int streamed = stream(&rp, ops, env, &started);
-	/* Nothing printed yet and reading failed: the error says it all. */
-	if (started) {
-		int fin = ops->finish ? ops->finish(&rp, ops->ctx)
-				      : REPLAY_EXIT_OK;
-		rc = streamed > 0 ? streamed : fin;
-		warn_all(&rp, c, ops, env);
-	}
-	fflush(env->out);
-	if (streamed < 0)
 		rc = REPLAY_EXIT_TROUBLE;
+	} else {
+		replay_state_set_first_clock(rp.state, &wp->clock);
+		rc = replay_records(&rp, c, ops, env);
+	}
+	replay_buf_free(rp.buf);
 	replay_state_free(rp.state);
 	tape_reader_close(rp.reader);
+	return rc;
+}
+
+int replay_run(const struct replay_common *c, const struct replay_ops *ops,
+	       const struct replay_env *env)
+{
+	struct tape_outline t = {.w = {.utc = c->utc}};
+	int rc = prescan(c, env, &t);
+	if (rc)
+		return rc;
+	rc = replay_window_run(c, ops, env, &t);
+	free(t.seg_first);
 	return rc;
 }

@@ -22,7 +22,6 @@ struct execsnoop {
 	const char *name;  /* -n: substring of comm */
 	const char *line;  /* -l: substring of the command line */
 	uint64_t start_ts;
-	struct replay_buf *buf;
 };
 
 /*
@@ -123,9 +122,9 @@ static void put_quoted_arg(struct replay_buf *b, const char *s)
 	replay_buf_str(b, run, 0, false);
 }
 
-static void print_args(const struct execsnoop *o, const struct replay_exec *ex)
+static void print_args(const struct execsnoop *o, struct replay_buf *b,
+		       const struct replay_exec *ex)
 {
-	struct replay_buf *b = o->buf;
 	size_t pos = 0;
 	uint32_t i = 0;
 	uint64_t shown = 0;
@@ -158,7 +157,7 @@ static void print_text(struct execsnoop *o, struct replay *rp,
 		       const struct tape_record *rec,
 		       const struct replay_exec *ex, const char *comm)
 {
-	struct replay_buf *b = o->buf;
+	struct replay_buf *b = rp->buf;
 	if (o->time) {
 		char hms[REPLAY_HMS_LEN];
 		replay_fmt_hms(rp, rec->ts, hms);
@@ -183,7 +182,7 @@ static void print_text(struct execsnoop *o, struct replay *rp,
 	replay_buf_char(b, ' ');
 	replay_buf_int(b, ex->f.ret, 3, false);
 	replay_buf_char(b, ' ');
-	print_args(o, ex);
+	print_args(o, b, ex);
 	replay_buf_char(b, '\n');
 }
 
@@ -244,13 +243,6 @@ static int start(struct replay *rp, void *ctx)
 	if (!rp->json)
 		print_header(o, rp->out);
 	return 0;
-}
-
-static int finish(struct replay *rp, void *ctx)
-{
-	(void)rp;
-	replay_buf_flush(((struct execsnoop *)ctx)->buf);
-	return REPLAY_EXIT_OK;
 }
 
 static void usage(FILE *f)
@@ -356,19 +348,12 @@ int execsnoop_main(int argc, char **argv, const struct replay_env *env)
 	rc = replay_common_finish(&c, argc, argv, "execsnoop", env);
 	if (rc)
 		return rc;
-	o.buf = replay_buf_new(env->out);
-	if (!o.buf) {
-		fprintf(env->err, "%s: out of memory\n", env->prog);
-		return REPLAY_EXIT_TROUBLE;
-	}
 	struct replay_ops ops = {
 		.start = start,
 		.on_record = on_record,
-		.finish = finish,
 		.ctx = &o,
-		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS,
+		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS |
+			 REPLAY_F_BUFFERED,
 	};
-	rc = replay_run(&c, &ops, env);
-	replay_buf_free(o.buf);
-	return rc;
+	return replay_run(&c, &ops, env);
 }

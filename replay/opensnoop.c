@@ -24,7 +24,6 @@ struct opensnoop {
 	uint64_t tid;	  /* -t */
 	uint64_t uid;	  /* -u, UINT64_MAX = all */
 	const char *name; /* -n: substring of comm */
-	struct replay_buf *buf;
 };
 
 static bool wanted(const struct opensnoop *o, const struct tt_file_op *f,
@@ -68,7 +67,7 @@ static void print_text(struct opensnoop *o, struct replay *rp,
 		       const char *path)
 {
 	const struct tt_file_op *f = &op->f;
-	struct replay_buf *b = o->buf;
+	struct replay_buf *b = rp->buf;
 	if (o->timestamp) {
 		char hms[REPLAY_HMS_LEN];
 		replay_fmt_hms(rp, rec->ts, hms);
@@ -155,14 +154,6 @@ static int start(struct replay *rp, void *ctx)
 	if (!rp->json)
 		print_header(ctx, rp->out);
 	return 0;
-}
-
-static int finish(struct replay *rp, void *ctx)
-{
-	(void)rp;
-	struct opensnoop *o = ctx;
-	replay_buf_flush(o->buf);
-	return REPLAY_EXIT_OK;
 }
 
 static void usage(FILE *f)
@@ -277,19 +268,12 @@ int opensnoop_main(int argc, char **argv, const struct replay_env *env)
 	rc = replay_common_finish(&c, argc, argv, "opensnoop", env);
 	if (rc)
 		return rc;
-	o.buf = replay_buf_new(env->out);
-	if (!o.buf) {
-		fprintf(env->err, "%s: out of memory\n", env->prog);
-		return REPLAY_EXIT_TROUBLE;
-	}
 	struct replay_ops ops = {
 		.start = start,
 		.on_record = on_record,
-		.finish = finish,
 		.ctx = &o,
-		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS,
+		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS |
+			 REPLAY_F_BUFFERED,
 	};
-	rc = replay_run(&c, &ops, env);
-	replay_buf_free(o.buf);
-	return rc;
+	return replay_run(&c, &ops, env);
 }

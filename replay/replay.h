@@ -209,6 +209,7 @@ struct replay {
 	uint64_t until_ts;
 	struct tape_reader *reader;
 	struct replay_state *state; /* private to the driver */
+	struct replay_buf *buf;	    /* over out, with REPLAY_F_BUFFERED */
 };
 
 /*
@@ -284,6 +285,13 @@ struct replay_ops {
  * an all-damaged tape replays as empty, with the damage warning.
  */
 #define REPLAY_F_NEED_RECORDS 0x10
+/*
+ * Give the analysis rp->buf, a replay_buf over out for its lines (see
+ * "Fast column output"); the driver flushes it after finish, before its
+ * warnings, and frees it.  What goes straight to out (headers in start)
+ * must come before the first buffered line or after finish.
+ */
+#define REPLAY_F_BUFFERED 0x20
 
 /*
  * Open C->tape, replay it through OPS, print warnings.  Returns the exit
