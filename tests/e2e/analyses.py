@@ -555,7 +555,22 @@ def check_info_verify_dump(tape, label, want_probes):
            label + " info probes",
            "%s, none detached: %s; want at least %s" % (
                names, not detached, sorted(want_probes)))
+    first, last = tape.recs[0]["ts_ns"], tape.recs[-1]["ts_ns"]
+    report((info.get("start_ts_ns"), info.get("end_ts_ns")) == (first, last)
+           and (info.get("start"), info.get("end")) ==
+           (tape.recs[0]["time"], tape.recs[-1]["time"]),
+           label + " info time span",
+           "info %s .. %s; dump's first and last records %s .. %s" % (
+               info.get("start"), info.get("end"), tape.recs[0]["time"],
+               tape.recs[-1]["time"]))
     rc, text = run("info", tape.path)
+    listed = text[text.index(next(l for l in text if l.startswith("probes")))
+                  + 1:][:len(probes)] if probes else []
+    listed_ok = [l.split()[0] for l in listed
+                 if l.startswith("  ") and l.endswith(" attached")]
+    report(sorted(listed_ok) == names, label + " info text probes",
+           "%d probe lines ending 'attached' %s, --json names %s" % (
+               len(listed_ok), sorted(listed_ok), names))
     text_counts = {}
     for line in text:
         m = re.match(r"^  (\w+) +(\d+)$", line)
@@ -598,7 +613,19 @@ def diff(a, b, *opts):
     return rc, rows_of(objs, "difference"), summary[0] if summary else {}
 
 
-def check_diff(tape, tape2, bash_tape, run_dirs):
+def diff_tapes(a, b, *opts):
+    _, lines = run("diff", a, b, *opts, "--json", want_rc=(0, 1, 2))
+    return [o for o in map(json.loads, lines) if o.get("type") == "tape"]
+
+
+def check_diff(tape, tape2, bash_tape, run_dirs, events):
+    heads = diff_tapes(tape, tape2, "--normalize")
+    got = [(h.get("side"), h.get("events"), h.get("lost"), h.get("damaged"))
+           for h in heads]
+    want = [("A", events[0], 0, 0), ("B", events[1], 0, 0)]
+    report(got == want, "diff --json tapes",
+           "(side, events, lost, damaged) %s, want %s (events from dump)"
+           % (got, want))
     rc, diffs, s = diff(tape, tape2)
     names = [os.path.basename(d) for d in run_dirs]
     volatile = [d for d in diffs if any(n in json.dumps(d) for n in names)]
@@ -859,7 +886,9 @@ def main():
     check_bash_side_analyses(bash, bpid, a.dd_out)
 
     check_diff(a.tape, a.tape2, a.bash_tape,
-               [os.path.dirname(workdir), os.path.dirname(workdir2)])
+               [os.path.dirname(workdir), os.path.dirname(workdir2)],
+               [sum(r["type"] in EVENT_TYPES for r in t.recs)
+                for t in (tape, tape2)])
 
     if xfails:
         print("\n%d known bug(s) XFAIL: %s" % (len(xfails),

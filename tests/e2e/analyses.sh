@@ -40,6 +40,8 @@ PROMPT='tt-prompt> '
 tmx() { tmux -L "$SOCK" -f /dev/null "$@"; }
 cleanup() {
 	tmx kill-server 2>/dev/null
+	# the server leaves its socket behind when the last session ends
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -71,15 +73,17 @@ prompts() {
 		grep -c "^$PROMPT"
 }
 wait_prompts() { # N
-	for _ in $(seq 150); do
+	for _ in $(seq 400); do
 		[ "$(prompts)" -ge "$1" ] && return 0
+		[ -s "$TMP/bash.rc" ] && fail "recorder -- bash ended early," \
+			"exit status $(cat "$TMP/bash.rc"), before prompt number $1"
 		sleep 0.05
 	done
 	tmx capture-pane -p -J -S - -t "$SESSION" >&2
-	fail "bash under tmux did not show prompt number $1 within 7.5 s"
+	fail "bash under tmux did not show prompt number $1 within 20 s"
 }
 
-echo "== 2. an interactive bash under tmux, recorded with -- /bin/bash"
+echo "== 2. an interactive bash under tmux, recorded with -- /bin/bash (${SECONDS}s)"
 # The recorder runs inside the pane and starts bash on the pane's terminal;
 # the whole tree (bash and what it starts) is traced until bash exits.
 # HISTFILE keeps bash's history out of root's home.
@@ -114,11 +118,11 @@ rc=$(cat "$TMP/bash.rc")
 [ "$rc" = 5 ] || fail "recorder -- bash exited $rc after 'exit 5', want 5"
 echo "PASS  recorder -- bash: exited 5 after 'exit 5' was typed, want 5"
 
-echo "== 3. every analysis against the workload's account and the lines"
+echo "== 3. every analysis against the workload's account and the lines (${SECONDS}s)"
 python3 "$HERE/analyses.py" --tracetape "$TT" \
 	--tape "$TMP/tape" --expect "$RUN1/expect.json" \
 	--tape2 "$TMP/tape2" --expect2 "$RUN2/expect.json" \
 	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
 	--dd-out "$DD_OUT" ||
 	fail "analysis checks failed (KEEP=1 keeps $TMP)"
-echo "analyses e2e passed"
+echo "analyses e2e passed in ${SECONDS}s"
