@@ -15,6 +15,7 @@
 # default 2), VM_REFRESH=1 (fetch the newest kernel again).  Each run's
 # files stay in BUILD/vm/work until the next run.  See docs/TESTING-VM.md.
 set -u
+export DEBIAN_FRONTEND=noninteractive
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -260,8 +261,17 @@ check_tape() { # NAME TAPE EXPECT ERRFILE
 	"$TT" info "$tape" >"$WORK/$name.info" 2>&1 ||
 		fail "$name: tracetape info failed: $(tail -n 3 "$WORK/$name.info")"
 	grep -E '^kernel ' "$WORK/$name.info" | sed "s/^/INFO  vm: $name /"
-	sed -n '/^probes /,/^events /p' "$WORK/$name.info" | sed '1d;$d' |
-		sed "s/^ */INFO  vm: $name probe /"
+	sed -n '/^probes /,/^events /p' "$WORK/$name.info" | sed '1d;$d' \
+		>"$WORK/$name.probes"
+	sed "s/^ */INFO  vm: $name probe /" "$WORK/$name.probes"
+	local nprobes unattached
+	nprobes=$(wc -l <"$WORK/$name.probes")
+	unattached=$(awk '$3 != "attached"' "$WORK/$name.probes" | wc -l)
+	if [ "$nprobes" -gt 0 ] && [ "$unattached" -eq 0 ]; then
+		pass "$name: tracetape info lists $nprobes probes with their mechanisms, all attached"
+	else
+		fail "$name: tracetape info lists $nprobes probes, $unattached not attached"
+	fi
 	if python3 tests/e2e/check.py --tracetape "$TT" --tape "$tape" \
 		--expect "$expect" >"$WORK/$name.check" 2>&1; then
 		pass "$name: tests/e2e/check.py (opens, read/write counts, lifetimes, rename, execs, probes, losses)"
