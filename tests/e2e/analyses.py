@@ -720,26 +720,32 @@ def owner_oracle(tape, bpid):
     return [(len(p["opened"]), len(p["written"]), p["deleted"]) for p in per]
 
 
-def want_history(lines, dd_out):
-    """The execs each typed line runs (argv, status) and fixed file facts."""
+def want_history(lines, tmp):
+    """The execs each typed line runs: (argv, ret, status, depth)."""
+    dd_out = tmp + "/dd.out"
     by_line = {
         "true": [],
         '/bin/true tt-one "two  words"':
-            [(["/bin/true", "tt-one", "two  words"], 0, "exit 0")],
-        "sh -c 'exit 3'": [(["sh", "-c", "exit 3"], 0, "exit 3")],
-        "cat /nonexistent": [(["cat", "/nonexistent"], 0, "exit 1")],
+            [(["/bin/true", "tt-one", "two  words"], 0, "exit 0", 1)],
+        "sh -c 'exit 3'": [(["sh", "-c", "exit 3"], 0, "exit 3", 1)],
+        # the background subshell is bash's child, sleep its child
+        "(sleep 0.2; echo bg >%s/bg.out) &" % tmp:
+            [(["sleep", "0.2"], 0, "exit 0", 2)],
+        "cat /nonexistent": [(["cat", "/nonexistent"], 0, "exit 1", 1)],
+        "cd %s && cat ./lines.txt >/dev/null" % tmp:
+            [(["cat", "./lines.txt"], 0, "exit 0", 1)],
+        "dd if=/dev/zero of=%s bs=1000 count=7 status=none; sleep 0.3; "
+        "rm %s" % (dd_out, dd_out): [
+            (["dd", "if=/dev/zero", "of=" + dd_out, "bs=1000", "count=7",
+              "status=none"], 0, "exit 0", 1),
+            (["sleep", "0.3"], 0, "exit 0", 1),
+            (["rm", dd_out], 0, "exit 0", 1)],
         "/nonexistent/tt-prog arg-one":
             [(["/nonexistent/tt-prog", "arg-one"], -2,
-              "exec failed: ENOENT")],
+              "exec failed: ENOENT", 1)],
         "exit 5": [],
     }
-    dd_line = [l for l in lines if l.startswith("dd ")][0]
-    by_line[dd_line] = [
-        (["dd", "if=/dev/zero", "of=" + dd_out, "bs=1000", "count=7",
-          "status=none"], 0, "exit 0"),
-        (["sleep", "0.3"], 0, "exit 0"),
-        (["rm", dd_out], 0, "exit 0")]
-    return [by_line[l] for l in lines]
+    return [by_line.get(l, "a line analyses.py does not know") for l in lines]
 
 
 def check_history(tape, lines, bpid, dd_out):
@@ -752,10 +758,12 @@ def check_history(tape, lines, bpid, dd_out):
               if got_lines == lines else show(got_lines)))
     if got_lines != lines:
         return
-    want = want_history(lines, dd_out)
+    tmp = os.path.dirname(dd_out)
+    want = want_history(lines, tmp)
     for c, w in zip(cmds, want):
-        got = [(e["argv"], e["ret"], e["status"]) for e in c["execs"]]
-        report(got == w and all(e["depth"] == 1 for e in c["execs"]),
+        got = [(e["argv"], e["ret"], e["status"], e["depth"])
+               for e in c["execs"]]
+        report(got == w,
                "history execs of " + repr(c["line"][:40]),
                "want %s; got %s" % (show(w, 200), show(got, 200)))
     sh = cmds[lines.index("sh -c 'exit 3'")]["execs"]
@@ -768,15 +776,17 @@ def check_history(tape, lines, bpid, dd_out):
     report(got == oracle, "history file counts per line",
            "(opened, written, deleted) per line %s; from the records by "
            "process tree %s" % (got, oracle))
-    dd = cmds[[l.startswith("dd ") for l in lines].index(True)]
-    first = cmds[0]
-    report(dd["written"] == 1 and dd["deleted"] == 1
-           and (first["opened"], first["written"], first["deleted"])
-           == (0, 0, 0), "history file counts known",
-           "dd line: written %d deleted %d (want 1, 1: dd.out); builtin "
-           "true: %s (want 0, 0, 0)" % (
-               dd["written"], dd["deleted"],
-               (first["opened"], first["written"], first["deleted"])))
+    def counts(prefix):
+        c = cmds[[l.startswith(prefix) for l in lines].index(True)]
+        return (c["written"], c["deleted"])
+    known = [("true", (0, 0)), ("(sleep", (1, 0)), ("cat /nonexistent", (0, 0)),
+             ("cd ", (0, 0)), ("dd ", (1, 1))]
+    got = [(p, counts(p)) for p, _ in known]
+    report(got == known and (cmds[0]["opened"] == 0), "history file counts known",
+           "(written, deleted) per line %s, want %s (bg.out written by the "
+           "background job belongs to its line, dd.out to dd's; "
+           "builtin true opens nothing: %d)" % (got, known,
+                                                 cmds[0]["opened"]))
 
     text = run("history", tape.path)[1]
     ended = [l for l in text if "bash ended" in l]
@@ -786,7 +796,7 @@ def check_history(tape, lines, bpid, dd_out):
              if re.match(r"^  \d\d:\d\d:\d\d \$ ", l)]
     statuses = [re.split(r"\s{2,}", l.strip())[-1] for l in text
                 if re.match(r"^ {11}\d\d:\d\d:\d\d\.\d{3} ", l)]
-    want_status = [e[2] for w in want for e in w]
+    want_status = [e[2] for w in want if isinstance(w, list) for e in w]
     report(typed == lines and statuses == want_status, "history text",
            "%d command lines (%s), exec statuses %s (want %s)" % (
                len(typed), "equal" if typed == lines else show(typed),
@@ -815,6 +825,18 @@ def check_bash_side_analyses(tape, bpid, dd_out):
            "list: %s; /nonexistent: %s, want cat fd -1 err 2 (ENOENT)" % (
                len(x), len(every), x == [r for r in every if r["err"]],
                mine))
+
+    tmp = os.path.dirname(dd_out)
+    rel = [(r["path"], r["full"]) for r in rows_of(
+        run_json("opensnoop", tape.path, "-n", "cat"), "open")
+        if r["path"] == "./lines.txt"]
+    f_text = parse_table(run("opensnoop", tape.path, "-F", "-n", "cat")[1],
+                         "PID ", OPENSNOOP_ROW)
+    report(rel == [("./lines.txt", tmp + "/lines.txt")]
+           and tmp + "/lines.txt" in [t[4] for t in f_text],
+           "bash tape opensnoop -F after cd",
+           "cat ./lines.txt after 'cd %s': %s; -F text shows the full path: "
+           "%s" % (tmp, rel, tmp + "/lines.txt" in [t[4] for t in f_text]))
 
     rows = filetop_rows(tape)
     dd = [(r["comm"], r["reads"], r["writes"], r["rbytes"], r["wbytes"],

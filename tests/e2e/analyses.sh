@@ -92,7 +92,9 @@ cat >"$TMP/lines.txt" <<EOF
 true
 /bin/true tt-one "two  words"
 sh -c 'exit 3'
+(sleep 0.2; echo bg >$TMP/bg.out) &
 cat /nonexistent
+cd $TMP && cat ./lines.txt >/dev/null
 dd if=/dev/zero of=$DD_OUT bs=1000 count=7 status=none; sleep 0.3; rm $DD_OUT
 /nonexistent/tt-prog arg-one
 exit 5
