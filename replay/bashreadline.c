@@ -119,13 +119,6 @@ int bashreadline_main(int argc, char **argv, const struct replay_env *env)
 	int rc = parse_args(argc, argv, env, &o, &c);
 	if (rc)
 		return rc;
-	if (c.help) {
-		usage(env->out);
-		return REPLAY_EXIT_OK;
-	}
-	rc = replay_common_finish(&c, argc, argv, "bashreadline", env);
-	if (rc)
-		return rc;
 	struct replay_ops ops = {
 		.start = start,
 		.on_record = on_record,
@@ -133,5 +126,6 @@ int bashreadline_main(int argc, char **argv, const struct replay_env *env)
 		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS |
 			 REPLAY_F_BUFFERED,
 	};
-	return replay_run(&c, &ops, env);
+	return replay_run_main(&c, argc, argv, "bashreadline", usage, &ops,
+			       env);
 }

@@ -289,6 +289,9 @@ const char *replay_syscall_name(unsigned sc)
 		[TT_SYS_RENAMEAT2] = "renameat2",
 		[TT_SYS_EXECVE] = "execve",
 		[TT_SYS_EXECVEAT] = "execveat",
+		[TT_SYS_COPY_FILE_RANGE] = "copy_file_range",
+		[TT_SYS_SENDFILE] = "sendfile",
+		[TT_SYS_SPLICE] = "splice",
 	};
 	if (sc < sizeof(names) / sizeof(names[0]) && names[sc])
 		return names[sc];

@@ -499,12 +499,5 @@ int dump_main(int argc, char **argv, const struct replay_env *env)
 		}
 		return replay_option_error(env, "dump", opt, argv);
 	}
-	if (c.help) {
-		dump_usage(env->out);
-		return REPLAY_EXIT_OK;
-	}
-	int rc = replay_common_finish(&c, argc, argv, "dump", env);
-	if (rc)
-		return rc;
-	return replay_run(&c, &ops, env);
+	return replay_run_main(&c, argc, argv, "dump", dump_usage, &ops, env);
 }

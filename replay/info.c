@@ -536,28 +536,20 @@ static void info_free(struct info *in)
 	free(in->cpus);
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tracetape info TAPE [OPTIONS]\n\n"
+		"Host, kernel, recorder and options, probes and how "
+		"each was attached,\nwall-clock span, segments, events "
+		"by type, lost events, damage.\n\n%s",
+		replay_common_help);
+}
+
 int info_main(int argc, char **argv, const struct replay_env *env)
 {
-	static const struct option longopts[] = {
-		REPLAY_COMMON_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
 	struct replay_common c = {0};
-	int opt;
-	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
-		if (!replay_common_option(&c, opt, optarg))
-			return replay_option_error(env, "info", opt, argv);
-	if (c.help) {
-		fprintf(env->out,
-			"Usage: tracetape info TAPE [OPTIONS]\n\n"
-			"Host, kernel, recorder and options, probes and how "
-			"each was attached,\nwall-clock span, segments, events "
-			"by type, lost events, damage.\n\n%s",
-			replay_common_help);
-		return REPLAY_EXIT_OK;
-	}
-	int rc = replay_common_finish(&c, argc, argv, "info", env);
+	int rc = replay_common_args(&c, argc, argv, "info", env);
 	if (rc)
 		return rc;
 	struct info *in = calloc(1, sizeof(*in));
@@ -571,7 +563,7 @@ int info_main(int argc, char **argv, const struct replay_env *env)
 		.ctx = in,
 		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NO_WARNINGS,
 	};
-	rc = replay_run(&c, &ops, env);
+	rc = replay_run_main(&c, argc, argv, "info", usage, &ops, env);
 	info_free(in);
 	free(in);
 	return rc;

@@ -261,13 +261,6 @@ int opensnoop_main(int argc, char **argv, const struct replay_env *env)
 	int rc = parse_args(argc, argv, env, &o, &c);
 	if (rc)
 		return rc;
-	if (c.help) {
-		usage(env->out);
-		return REPLAY_EXIT_OK;
-	}
-	rc = replay_common_finish(&c, argc, argv, "opensnoop", env);
-	if (rc)
-		return rc;
 	struct replay_ops ops = {
 		.start = start,
 		.on_record = on_record,
@@ -275,5 +268,5 @@ int opensnoop_main(int argc, char **argv, const struct replay_env *env)
 		.flags = REPLAY_F_NO_PROCS | REPLAY_F_NEED_RECORDS |
 			 REPLAY_F_BUFFERED,
 	};
-	return replay_run(&c, &ops, env);
+	return replay_run_main(&c, argc, argv, "opensnoop", usage, &ops, env);
 }

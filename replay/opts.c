@@ -72,6 +72,33 @@ int replay_option_error(const struct replay_env *env, const char *analysis,
 	return replay_usage_error(env, analysis, "unknown option '%s'", given);
 }
 
+int replay_common_args(struct replay_common *c, int argc, char **argv,
+		       const char *analysis, const struct replay_env *env)
+{
+	static const struct option longopts[] = {
+		REPLAY_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+	replay_getopt_reset();
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
+		if (!replay_common_option(c, opt, optarg))
+			return replay_option_error(env, analysis, opt, argv);
+	return 0;
+}
+
+int replay_run_main(struct replay_common *c, int argc, char **argv,
+		    const char *analysis, void (*usage)(FILE *out),
+		    const struct replay_ops *ops, const struct replay_env *env)
+{
+	if (c->help) {
+		usage(env->out);
+		return REPLAY_EXIT_OK;
+	}
+	int rc = replay_common_finish(c, argc, argv, analysis, env);
+	return rc ? rc : replay_run(c, ops, env);
+}
+
 int replay_common_finish(struct replay_common *c, int argc, char **argv,
 			 const char *analysis, const struct replay_env *env)
 {

@@ -137,6 +137,23 @@ int replay_common_finish(struct replay_common *c, int argc, char **argv,
 			 const char *analysis, const struct replay_env *env);
 
 /*
+ * The whole option parse of an analysis with no options of its own:
+ * the common ones and -h.  Returns 0 or a usage error's exit code.
+ */
+int replay_common_args(struct replay_common *c, int argc, char **argv,
+		       const char *analysis, const struct replay_env *env);
+
+/*
+ * How most entry points end, after their getopt loop: with --help print
+ * USAGE to env->out and return REPLAY_EXIT_OK; else take TAPE
+ * (replay_common_finish) and return replay_run(C, OPS, ENV).
+ */
+struct replay_ops;
+int replay_run_main(struct replay_common *c, int argc, char **argv,
+		    const char *analysis, void (*usage)(FILE *out),
+		    const struct replay_ops *ops, const struct replay_env *env);
+
+/*
  * Print "tracetape ANALYSIS: MESSAGE ... see tracetape ANALYSIS --help"
  * to env->err and return REPLAY_EXIT_TROUBLE.  For bad option values.
  */

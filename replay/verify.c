@@ -122,16 +122,10 @@ static int finish(struct replay *rp, void *ctx)
 
 int verify_main(int argc, char **argv, const struct replay_env *env)
 {
-	static const struct option longopts[] = {
-		REPLAY_COMMON_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
 	struct replay_common c = {0};
-	int opt;
-	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
-		if (!replay_common_option(&c, opt, optarg))
-			return replay_option_error(env, "verify", opt, argv);
+	int rc = replay_common_args(&c, argc, argv, "verify", env);
+	if (rc)
+		return rc;
 	if (c.help) {
 		fprintf(env->out,
 			"Usage: tracetape verify TAPE [--json]\n\n"
@@ -140,7 +134,7 @@ int verify_main(int argc, char **argv, const struct replay_env *env)
 			"salvageable, 2 unreadable.\n");
 		return REPLAY_EXIT_OK;
 	}
-	int rc = replay_common_finish(&c, argc, argv, "verify", env);
+	rc = replay_common_finish(&c, argc, argv, "verify", env);
 	if (rc)
 		return rc;
 	if (c.since || c.until)
