@@ -6,7 +6,8 @@
 # workload, sends the tapes back over a serial port, and this script checks
 # them on the host with build/tracetape and tests/e2e/check.py.
 #
-# usage: tests/vm/run.sh [BUILD]        (run as root, from anywhere)
+# usage: tests/vm/run.sh [BUILD]   (as root; BUILD, default build, is
+#                                  relative to the repository root)
 #
 # Prints PASS/FAIL/INFO lines; exits 1 on a failure, 0 with a SKIP line when
 # QEMU or the kernel package cannot be obtained.  Cache: BUILD/vm (the
