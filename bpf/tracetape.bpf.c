@@ -172,6 +172,7 @@ enum {
 	NR_pwrite64 = 18,
 	NR_readv = 19,
 	NR_writev = 20,
+	NR_sendfile = 40,
 	NR_execve = 59,
 	NR_rename = 82,
 	NR_rmdir = 84,
@@ -180,10 +181,12 @@ enum {
 	NR_openat = 257,
 	NR_unlinkat = 263,
 	NR_renameat = 264,
+	NR_splice = 275,
 	NR_preadv = 295,
 	NR_pwritev = 296,
 	NR_renameat2 = 316,
 	NR_execveat = 322,
+	NR_copy_file_range = 326,
 	NR_preadv2 = 327,
 	NR_pwritev2 = 328,
 	NR_openat2 = 437,
@@ -737,12 +740,13 @@ static __always_inline __u16 rw_syscall(long nr, bool *is_write)
 
 #define RW_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_rw))
 
-static __always_inline void on_rw(const struct sys_call *c, bool staged)
+/* One tt_rw record: RET bytes read or written through FD by system call SYS. */
+static __always_inline void put_rw(long fd, long ret, __u16 sys, bool is_write,
+				   bool staged)
 {
-	struct file *f = fd_file(c->arg[0]);
+	struct file *f = fd_file(fd);
 	struct tt_rw *rw;
 	__u8 *buf;
-	bool is_write;
 	long n;
 
 	if (!f)
@@ -753,21 +757,48 @@ static __always_inline void on_rw(const struct sys_call *c, bool staged)
 	rw = (void *)(buf + sizeof(struct tt_rec_hdr));
 	__builtin_memset(rw, 0, sizeof(*rw));
 	fill_task(&rw->task);
-	rw->syscall = rw_syscall(c->nr, &is_write);
+	rw->syscall = sys;
 	if (is_write) {
-		rw->wbytes = c->ret;
+		rw->wbytes = ret;
 		rw->writes = 1;
 	} else {
-		rw->rbytes = c->ret;
+		rw->rbytes = ret;
 		rw->reads = 1;
 	}
-	rw->fd = c->arg[0];
+	rw->fd = fd;
 	file_identity(f, &rw->dev, &rw->ino);
 	rw->i_mode = f->f_inode->i_mode;
 	n = bpf_probe_read_kernel_str(buf + RW_START, NAME_BUF,
 				      f->f_path.dentry->d_name.name);
 	rw->name_len = n > 0 ? n : 0;
 	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len, staged);
+}
+
+static __always_inline void on_rw(const struct sys_call *c, bool staged)
+{
+	bool is_write;
+	__u16 sys = rw_syscall(c->nr, &is_write);
+
+	put_rw(c->arg[0], c->ret, sys, is_write, staged);
+}
+
+/*
+ * A copy between two descriptors inside the kernel (copy_file_range,
+ * sendfile, splice): a read of RET bytes on the in file and a write of
+ * RET bytes on the out file, so that per-file counts see e.g. cp(1).
+ */
+static __always_inline void on_copy(const struct sys_call *c, bool staged)
+{
+	long in = c->arg[0], out = c->arg[2];
+	__u16 sys = c->nr == NR_splice ? TT_SYS_SPLICE : TT_SYS_COPY_FILE_RANGE;
+
+	if (c->nr == NR_sendfile) {
+		in = c->arg[1];
+		out = c->arg[0];
+		sys = TT_SYS_SENDFILE;
+	}
+	put_rw(in, c->ret, sys, false, staged);
+	put_rw(out, c->ret, sys, true, staged);
 }
 
 #define EXEC_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_exec))
@@ -860,6 +891,12 @@ static __always_inline void dispatch(const struct sys_call *c, bool staged)
 		if (enable_rw && c->ret > 0 && wanted())
 			on_rw(c, staged);
 		break;
+	case NR_sendfile:
+	case NR_splice:
+	case NR_copy_file_range:
+		if (enable_rw && c->ret > 0 && wanted())
+			on_copy(c, staged);
+		break;
 	case NR_unlink:
 	case NR_unlinkat:
 	case NR_rmdir:
@@ -886,6 +923,7 @@ static __always_inline bool interesting(long nr)
 	switch (nr) {
 	case NR_read ... NR_open:
 	case NR_pread64 ... NR_writev:
+	case NR_sendfile:
 	case NR_execve:
 	case NR_rename:
 	case NR_rmdir:
@@ -894,10 +932,12 @@ static __always_inline bool interesting(long nr)
 	case NR_openat:
 	case NR_unlinkat:
 	case NR_renameat:
+	case NR_splice:
 	case NR_preadv:
 	case NR_pwritev:
 	case NR_renameat2:
 	case NR_execveat:
+	case NR_copy_file_range:
 	case NR_preadv2:
 	case NR_pwritev2:
 	case NR_openat2:

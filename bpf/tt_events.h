@@ -92,6 +92,11 @@ enum tt_syscall {
 	TT_SYS_RENAMEAT2,
 	TT_SYS_EXECVE,
 	TT_SYS_EXECVEAT,
+	/* file-to-file copies: two tt_rw records, a read on the in file
+	 * and a write on the out file (appended: values above are fixed) */
+	TT_SYS_COPY_FILE_RANGE,
+	TT_SYS_SENDFILE,
+	TT_SYS_SPLICE,
 };
 
 #define TT_AT_FDCWD (-100)

@@ -87,16 +87,20 @@ def file_ino(recs, full):
 
 
 def check_rw(recs, expect, workdir):
-    want = {}
+    """Exact bytes and calls per (file, syscall); with "dir" ("r" or "w")
+    the expectation also says the calls must all be reads or writes."""
+    want, dirs = {}, {}
     for e in expect:
         if e["kind"] == "rw":
             want[(e["name"], e["syscall"])] = (e["bytes"], e["calls"])
+            if "dir" in e:
+                dirs[(e["name"], e["syscall"])] = e["dir"]
     names = {name for name, _ in want}
     ok = True
     lines = []
     for name in sorted(names):
         ident = file_ino(recs, workdir + "/" + name)
-        got = {}
+        got, split = {}, {}
         for r in recs:
             if r["type"] != "rw" or ident is None:
                 continue
@@ -106,13 +110,20 @@ def check_rw(recs, expect, workdir):
             b, c = got.get(key, (0, 0))
             got[key] = (b + r["rbytes"] + r["wbytes"],
                         c + r["reads"] + r["writes"])
+            rc, wc = split.get(key, (0, 0))
+            split[key] = (rc + r["reads"], wc + r["writes"])
         keys = {k for k in want if k[0] == name} | set(got)
         for k in sorted(keys):
             w, g = want.get(k, (0, 0)), got.get(k, (0, 0))
-            lines.append("%s %-8s want %5d bytes %d calls, tape %5d bytes "
-                         "%d calls%s" % (k[0], k[1], w[0], w[1], g[0], g[1],
-                                         "" if w == g else "  <-- MISMATCH"))
-            ok = ok and w == g
+            rc, wc = split.get(k, (0, 0))
+            good = w == g
+            if k in dirs:
+                good = good and (wc if dirs[k] == "r" else rc) == 0
+            lines.append("%s %-15s want %5d bytes %d calls, tape %5d bytes "
+                         "%d calls (%d reads, %d writes)%s"
+                         % (k[0], k[1], w[0], w[1], g[0], g[1], rc, wc,
+                            "" if good else "  <-- MISMATCH"))
+            ok = ok and good
     report(ok, "read/write counts",
            "exact bytes and calls per file per system call\n      "
            + "\n      ".join(lines))

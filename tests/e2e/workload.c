@@ -6,7 +6,8 @@
  * usage: workload WORKDIR EXPECT
  *
  * Creates WORKDIR (it must not exist), does a fixed list of opens, reads,
- * writes, creations, deletions, a rename, a successful exec with long
+ * writes, in-kernel copies (copy_file_range, sendfile), creations,
+ * deletions, a rename, a successful exec with long
  * arguments and a failing exec, and writes what it did to EXPECT as JSON
  * lines, for tests/e2e/check.py to compare with the tape.
  */
@@ -195,6 +196,51 @@ static void do_rw(void)
 	expect_rw("data.bin", "readv", 1000, 2);
 }
 
+/* Open NAME for the copies below and note the open for check.py. */
+static int open_noted(const char *name, int flags, int created)
+{
+	char full[2048];
+	int fd = syscall(SYS_openat, AT_FDCWD, name, flags, 0644);
+
+	if (fd < 0)
+		die(name);
+	full_path(full, sizeof(full), name);
+	note("{\"kind\":\"open\",\"syscall\":\"openat\",\"path\":"
+	     "\"%s\",\"full\":\"%s\",\"result\":\"ok\","
+	     "\"created\":%s}",
+	     name, full, created ? "true" : "false");
+	return fd;
+}
+
+/*
+ * Copies inside the kernel (what cp(1) does): each call counts as a read
+ * on the in file and a write on the out file, RET bytes each.
+ */
+static void do_copies(void)
+{
+	int in = open_noted("data.bin", O_RDONLY, 0);
+	int out = open_noted("copy.bin", O_CREAT | O_WRONLY | O_EXCL, 1);
+	int sent;
+
+	must(syscall(SYS_copy_file_range, in, NULL, out, NULL, 1500, 0), 1500,
+	     "copy_file_range");
+	must(syscall(SYS_copy_file_range, in, NULL, out, NULL, 1000, 0), 1000,
+	     "copy_file_range");
+	close(out);
+	sent = open_noted("sent.bin", O_CREAT | O_WRONLY | O_EXCL, 1);
+	must(syscall(SYS_sendfile, sent, in, NULL, 700), 700, "sendfile");
+	close(sent);
+	close(in);
+	note("{\"kind\":\"rw\",\"name\":\"data.bin\",\"syscall\":"
+	     "\"copy_file_range\",\"bytes\":2500,\"calls\":2,\"dir\":\"r\"}");
+	note("{\"kind\":\"rw\",\"name\":\"copy.bin\",\"syscall\":"
+	     "\"copy_file_range\",\"bytes\":2500,\"calls\":2,\"dir\":\"w\"}");
+	note("{\"kind\":\"rw\",\"name\":\"data.bin\",\"syscall\":"
+	     "\"sendfile\",\"bytes\":700,\"calls\":1,\"dir\":\"r\"}");
+	note("{\"kind\":\"rw\",\"name\":\"sent.bin\",\"syscall\":"
+	     "\"sendfile\",\"bytes\":700,\"calls\":1,\"dir\":\"w\"}");
+}
+
 static void sleep_s(double s)
 {
 	struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
@@ -333,6 +379,7 @@ int main(int argc, char **argv)
 		die("open directories");
 	note("{\"kind\":\"workdir\",\"path\":\"%s\"}", workdir);
 	do_rw();
+	do_copies();
 	do_opens(wd_fd, sub_fd);
 	do_lifetimes(wd_fd);
 	do_rename();
