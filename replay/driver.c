@@ -232,13 +232,7 @@ static void warn_damage_one(struct replay *rp, const struct replay_env *env,
 		replay_json_begin(&j, rp->out);
 		replay_json_str(&j, "type", "warning");
 		replay_json_str(&j, "warning", "damage");
-		replay_json_str(&j, "segment", d->segment);
-		replay_json_uint(&j, "offset", d->offset);
-		replay_json_uint(&j, "length", d->length);
-		replay_json_int(&j, "chunk_seq", d->chunk_seq);
-		replay_json_uint(&j, "records_lost", d->records_lost);
-		replay_json_uint(&j, "first_ts_ns", d->first_ts);
-		replay_json_uint(&j, "last_ts_ns", d->last_ts);
+		replay_json_damage(&j, d);
 		replay_json_str(&j, "first_time", from);
 		replay_json_str(&j, "last_time", to);
 		replay_json_str(&j, "what", d->what);

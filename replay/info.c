@@ -458,7 +458,6 @@ static void json_losses(struct replay_json *j, struct replay *rp,
 
 static void json_damage(struct replay_json *j, struct replay *rp)
 {
-	(void)rp;
 	const struct tape_damage *d;
 	size_t n = tape_reader_damage(rp->reader, &d);
 	replay_json_key(j, "damage");
@@ -466,13 +465,7 @@ static void json_damage(struct replay_json *j, struct replay *rp)
 	for (size_t i = 0; i < n; i++) {
 		struct replay_json o = {j->f, 0};
 		fputs(i ? ",{" : "{", j->f);
-		replay_json_str(&o, "segment", d[i].segment);
-		replay_json_uint(&o, "offset", d[i].offset);
-		replay_json_uint(&o, "length", d[i].length);
-		replay_json_int(&o, "chunk_seq", d[i].chunk_seq);
-		replay_json_uint(&o, "records_lost", d[i].records_lost);
-		replay_json_uint(&o, "first_ts_ns", d[i].first_ts);
-		replay_json_uint(&o, "last_ts_ns", d[i].last_ts);
+		replay_json_damage(&o, &d[i]);
 		replay_json_str(&o, "what", d[i].what);
 		putc('}', j->f);
 	}

@@ -489,3 +489,14 @@ void replay_buf_str(struct replay_buf *b, const char *s, int width, bool left)
 	if (width > 0 && left)
 		buf_pad(b, width - cols);
 }
+
+void replay_json_damage(struct replay_json *j, const struct tape_damage *d)
+{
+	replay_json_str(j, "segment", d->segment);
+	replay_json_uint(j, "offset", d->offset);
+	replay_json_uint(j, "length", d->length);
+	replay_json_int(j, "chunk_seq", d->chunk_seq);
+	replay_json_uint(j, "records_lost", d->records_lost);
+	replay_json_uint(j, "first_ts_ns", d->first_ts);
+	replay_json_uint(j, "last_ts_ns", d->last_ts);
+}

@@ -499,6 +499,13 @@ void replay_buf_str(struct replay_buf *b, const char *s, int width, bool left);
 bool replay_damage_in_window(const struct replay *rp,
 			     const struct tape_damage *d);
 
+/*
+ * The fields every JSON account of damage D shares, in this order:
+ * "segment", "offset", "length", "chunk_seq", "records_lost",
+ * "first_ts_ns", "last_ts_ns" (warnings, info, verify).
+ */
+void replay_json_damage(struct replay_json *j, const struct tape_damage *d);
+
 /* ------------------------------------------------------------------ */
 /* Processes in words (appended; replay/words.c)                        */
 

@@ -77,13 +77,7 @@ static void json_report(struct replay *rp, const struct verify *v,
 		struct replay_json j;
 		replay_json_begin(&j, rp->out);
 		replay_json_str(&j, "type", "damage");
-		replay_json_str(&j, "segment", d[i].segment);
-		replay_json_uint(&j, "offset", d[i].offset);
-		replay_json_uint(&j, "length", d[i].length);
-		replay_json_int(&j, "chunk_seq", d[i].chunk_seq);
-		replay_json_uint(&j, "records_lost", d[i].records_lost);
-		replay_json_uint(&j, "first_ts_ns", d[i].first_ts);
-		replay_json_uint(&j, "last_ts_ns", d[i].last_ts);
+		replay_json_damage(&j, &d[i]);
 		replay_json_str(&j, "what", d[i].what);
 		replay_json_end(&j);
 		lost += d[i].records_lost;
