@@ -776,13 +776,15 @@ def check_history(tape, lines, bpid, dd_out):
     report(got == oracle, "history file counts per line",
            "(opened, written, deleted) per line %s; from the records by "
            "process tree %s" % (got, oracle))
+
     def counts(prefix):
         c = cmds[[l.startswith(prefix) for l in lines].index(True)]
         return (c["written"], c["deleted"])
-    known = [("true", (0, 0)), ("(sleep", (1, 0)), ("cat /nonexistent", (0, 0)),
-             ("cd ", (0, 0)), ("dd ", (1, 1))]
+    known = [("true", (0, 0)), ("(sleep", (1, 0)),
+             ("cat /nonexistent", (0, 0)), ("cd ", (0, 0)), ("dd ", (1, 1))]
     got = [(p, counts(p)) for p, _ in known]
-    report(got == known and (cmds[0]["opened"] == 0), "history file counts known",
+    report(got == known and cmds[0]["opened"] == 0,
+           "history file counts known",
            "(written, deleted) per line %s, want %s (bg.out written by the "
            "background job belongs to its line, dd.out to dd's; "
            "builtin true opens nothing: %d)" % (got, known,

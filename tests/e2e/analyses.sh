@@ -83,7 +83,7 @@ wait_prompts() { # N
 	fail "bash under tmux did not show prompt number $1 within 20 s"
 }
 
-echo "== 2. an interactive bash under tmux, recorded with -- /bin/bash (${SECONDS}s)"
+echo "== 2. interactive bash under tmux, recorded with -- /bin/bash (${SECONDS}s)"
 # The recorder runs inside the pane and starts bash on the pane's terminal;
 # the whole tree (bash and what it starts) is traced until bash exits.
 # HISTFILE keeps bash's history out of root's home.
@@ -120,7 +120,7 @@ rc=$(cat "$TMP/bash.rc")
 [ "$rc" = 5 ] || fail "recorder -- bash exited $rc after 'exit 5', want 5"
 echo "PASS  recorder -- bash: exited 5 after 'exit 5' was typed, want 5"
 
-echo "== 3. every analysis against the workload's account and the lines (${SECONDS}s)"
+echo "== 3. every analysis vs the workload's account and the lines (${SECONDS}s)"
 python3 "$HERE/analyses.py" --tracetape "$TT" \
 	--tape "$TMP/tape" --expect "$RUN1/expect.json" \
 	--tape2 "$TMP/tape2" --expect2 "$RUN2/expect.json" \
