@@ -18,22 +18,6 @@
 
 uint32_t tt_crc32c_portable(uint32_t crc, const void *buf, size_t len);
 
-static char tmp[256], tape[300];
-
-static int setup(void **state)
-{
-	(void)state;
-	make_tmp(tmp, sizeof(tmp), tape, sizeof(tape));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rm_rf(tmp);
-	return 0;
-}
-
 static struct tape_writer *open_writer(const struct tape_writer_opts *o)
 {
 	struct tape_writer *w = NULL;
@@ -983,7 +967,7 @@ static void test_strerror(void **state)
 	assert_non_null(strstr(tape_strerror(-99), "unknown"));
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tmp_setup, tmp_teardown)
 
 int main(void)
 {

@@ -14,22 +14,6 @@
 
 #include "test_format_util.h"
 
-static char tmp[256], tape[300];
-
-static int setup(void **state)
-{
-	(void)state;
-	make_tmp(tmp, sizeof(tmp), tape, sizeof(tape));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rm_rf(tmp);
-	return 0;
-}
-
 /* A small finished segment and what its footer says about it. */
 struct layout {
 	uint8_t *bytes;
@@ -387,7 +371,7 @@ static void test_flood_of_magics(void **state)
 	free(seg.buf);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tmp_setup, tmp_teardown)
 
 int main(void)
 {

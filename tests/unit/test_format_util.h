@@ -54,6 +54,27 @@ static inline void make_tmp(char *dir, size_t len, char *tape, size_t tlen)
 	snprintf(tape, tlen, "%s/tape", dir);
 }
 
+/*
+ * The current test's temporary directory and the tape path inside it:
+ * made by tmp_setup() and removed by tmp_teardown(), the cmocka setup
+ * and teardown of every format test.
+ */
+static char tmp[256], tape[300];
+
+static inline int tmp_setup(void **state)
+{
+	(void)state;
+	make_tmp(tmp, sizeof(tmp), tape, sizeof(tape));
+	return 0;
+}
+
+static inline int tmp_teardown(void **state)
+{
+	(void)state;
+	rm_rf(tmp);
+	return 0;
+}
+
 /* splitmix64: a deterministic stream for bodies and jitter. */
 static inline uint64_t mix64(uint64_t *s)
 {
