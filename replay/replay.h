@@ -21,10 +21,12 @@
  *                          void *ctx) { ... return 0; }
  *     ...
  *     struct replay_ops ops = { .on_record = on_record, .ctx = &my };
- *     return replay_run(&common, &ops, env);
+ *     return replay_run_main(&common, argc, argv, "opensnoop", usage,
+ *                            &ops, env);    (--help, TAPE, replay_run)
  *
  * All output goes to env->out (results) and env->err (warnings, errors),
- * so tests capture it with open_memstream().
+ * so tests capture it with open_memstream().  An analysis that keeps
+ * state per name (path, argv, pid) uses the map in strmap.h.
  *
  * This header is append-only: other analyses are written against it.
  */
