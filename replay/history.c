@@ -691,10 +691,12 @@ int history_main(int argc, char **argv, const struct replay_env *env)
 	h.live = strmap_new(sizeof(uint32_t));
 	h.owners = strmap_new(sizeof(struct hist_owner));
 	h.seen = strmap_new(0);
-	if (h.live && h.owners && h.seen)
+	if (h.live && h.owners && h.seen) {
 		err = replay_run(&c, &ops, env);
-	else
+	} else {
+		fprintf(env->err, "tracetape history: out of memory\n");
 		err = REPLAY_EXIT_TROUBLE;
+	}
 	history_free(&h);
 	return err;
 }
