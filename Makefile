@@ -115,6 +115,7 @@ unit: $(UNIT_BIN) $(BUILD)/tracetape
 
 e2e: all
 	bash tests/e2e/run.sh $(BUILD)
+	bash tests/e2e/analyses.sh $(BUILD)
 
 test: unit e2e
 
