@@ -91,15 +91,14 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 			continue;
 		switch (opt) {
 		case 'p':
-			if (replay_parse_u64(optarg, &o->pid) < 0 || !o->pid ||
-			    o->pid > UINT32_MAX)
+			if (replay_parse_range(optarg, 1, UINT32_MAX, &o->pid))
 				rc = replay_usage_error(env, "bashreadline",
 							"-p: invalid PID '%s'",
 							optarg);
 			break;
 		case 'u':
-			if (replay_parse_u64(optarg, &o->uid) < 0 ||
-			    o->uid >= UINT32_MAX)
+			if (replay_parse_range(optarg, 0, UINT32_MAX - 1,
+					       &o->uid))
 				rc = replay_usage_error(env, "bashreadline",
 							"-u: invalid UID '%s'",
 							optarg);

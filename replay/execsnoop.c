@@ -307,8 +307,8 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 			o->quote = true;
 			break;
 		case 'u':
-			if (replay_parse_u64(optarg, &o->uid) < 0 ||
-			    o->uid >= UINT32_MAX)
+			if (replay_parse_range(optarg, 0, UINT32_MAX - 1,
+					       &o->uid))
 				rc = replay_usage_error(env, "execsnoop",
 							"-u: invalid UID '%s'",
 							optarg);
@@ -320,8 +320,8 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 			o->line = optarg;
 			break;
 		case OPT_MAX_ARGS:
-			if (replay_parse_u64(optarg, &o->max_args) < 0 ||
-			    o->max_args == 0)
+			if (replay_parse_range(optarg, 1, UINT64_MAX,
+					       &o->max_args))
 				rc = replay_usage_error(
 					env, "execsnoop",
 					"--max-args: invalid value '%s'",

@@ -435,8 +435,8 @@ int filelife_main(int argc, char **argv, const struct replay_env *env)
 			continue;
 		switch (opt) {
 		case 'p':
-			if (replay_parse_u64(optarg, &fl.o.pid) < 0 ||
-			    !fl.o.pid || fl.o.pid > UINT32_MAX)
+			if (replay_parse_range(optarg, 1, UINT32_MAX,
+					       &fl.o.pid))
 				return replay_usage_error(
 					env, "filelife",
 					"-p PID must be a process id, not "

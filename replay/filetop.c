@@ -593,7 +593,7 @@ static int parse_sort(const char *arg, enum filetop_sort *out)
 static int parse_positive(const struct replay_env *env, const char *what,
 			  const char *arg, uint64_t *out)
 {
-	if (replay_parse_u64(arg, out) < 0 || *out == 0)
+	if (replay_parse_range(arg, 1, UINT64_MAX, out))
 		return replay_usage_error(env, "filetop",
 					  "%s must be a whole number above 0, "
 					  "not '%s'",

@@ -674,8 +674,7 @@ int history_main(int argc, char **argv, const struct replay_env *env)
 			continue;
 		if (opt != 'p')
 			return replay_option_error(env, "history", opt, argv);
-		if (replay_parse_u64(optarg, &h.pid) < 0 || !h.pid ||
-		    h.pid > UINT32_MAX)
+		if (replay_parse_range(optarg, 1, UINT32_MAX, &h.pid))
 			return replay_usage_error(
 				env, "history",
 				"-p PID must be a process id, not '%s'",

@@ -180,8 +180,7 @@ static void usage(FILE *f)
 static int number_arg(const struct replay_env *env, char opt, const char *arg,
 		      bool allow_zero, uint64_t max, uint64_t *out)
 {
-	if (replay_parse_u64(arg, out) < 0 || (!allow_zero && *out == 0) ||
-	    *out > max)
+	if (replay_parse_range(arg, allow_zero ? 0 : 1, max, out))
 		return replay_usage_error(env, "opensnoop",
 					  "-%c: invalid value '%s'", opt, arg);
 	return 0;
@@ -205,7 +204,7 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 		{NULL, 0, NULL, 0},
 	};
 	int opt, rc = 0;
-	uint64_t secs;
+	uint64_t secs = 0;
 	replay_getopt_reset();
 	while (!rc && (opt = getopt_long(argc, argv, ":TUeFxp:t:u:n:d:h",
 					 longopts, NULL)) != -1) {

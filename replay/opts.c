@@ -115,6 +115,15 @@ int replay_common_finish(struct replay_common *c, int argc, char **argv,
 	return 0;
 }
 
+int replay_parse_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v;
+	if (replay_parse_u64(s, &v) < 0 || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int replay_parse_u64(const char *s, uint64_t *out)
 {
 	if (!s || *s < '0' || *s > '9')

@@ -175,6 +175,10 @@ int replay_option_error(const struct replay_env *env, const char *analysis,
 /* Parse a whole decimal number into *out; 0 or -1 (not a number). */
 int replay_parse_u64(const char *s, uint64_t *out);
 
+/* Like replay_parse_u64() for a number from LO to HI (a pid, a uid, a
+ * count); -1 leaves *OUT alone. */
+int replay_parse_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
 /* ------------------------------------------------------------------ */
 /* Shared state                                                         */
 
