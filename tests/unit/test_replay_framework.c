@@ -244,6 +244,29 @@ static void test_no_anchor(void **state)
 	fx_cleanup(&fx);
 }
 
+/* ---- numbers in options ------------------------------------------ */
+
+static void test_parse_range(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_int_equal(replay_parse_range("1", 1, 10, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(replay_parse_range("10", 1, 10, &v), 0);
+	assert_int_equal(v, 10);
+	/* out of range, not a number, signs, blanks: *out stays */
+	const char *bad[] = {"0",  "11", "",   "x",   "-1",
+			     "+1", " 1", "1 ", "1e3", "99999999999999999999",
+			     NULL};
+	for (const char **b = bad; *b; b++)
+		assert_int_equal(replay_parse_range(*b, 1, 10, &v), -1);
+	assert_int_equal(v, 10);
+	assert_int_equal(
+		replay_parse_range("18446744073709551615", 0, UINT64_MAX, &v),
+		0);
+	assert_true(v == UINT64_MAX);
+}
+
 /* ---- stopping early and the load before the window ------------- */
 
 /* Prints each typed line; "stop" ends the replay. */
@@ -849,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_clock_anchors),
 		cmocka_unit_test(test_clock_earlier_events),
 		cmocka_unit_test(test_no_anchor),
+		cmocka_unit_test(test_parse_range),
 		cmocka_unit_test(test_stop_early),
 		cmocka_unit_test(test_load_before_window),
 		cmocka_unit_test(test_process_table),
