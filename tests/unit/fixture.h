@@ -34,6 +34,12 @@
 	(2ull * FX_SEC) /* below any real uptime: the writer stamps its        \
 			   segment record with the real boot clock */
 
+/* Shorthands: the first timestamp of a test tape, a millisecond, and
+ * the device of the test disk (8:1). */
+#define T0  FX_BOOT_BASE
+#define MS  (FX_SEC / 1000)
+#define DEV ((8ull << 20) | 1)
+
 struct fixture {
 	char dir[128];
 	struct tape_writer *w;
@@ -210,7 +216,7 @@ static inline void fx_open_full(struct fixture *fx, uint64_t ts,
 	struct tt_file_op f = fx_file_fixed(task, ret, TT_SYS_OPENAT, flags);
 	f.mode = mode;
 	if (ret >= 0) {
-		f.dev = (8u << 20) | 1;
+		f.dev = DEV;
 		f.ino = ino;
 		f.fmode = fmode;
 	}

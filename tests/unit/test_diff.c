@@ -15,8 +15,6 @@
 #include "diff_norm.h"
 #include "fixture.h"
 
-#define MS	   (FX_SEC / 1000)
-#define DEV	   ((8ull << 20) | 1)
 #define ENOENT_RET (-2)
 
 /* How one run of the workload goes. */

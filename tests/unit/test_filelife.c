@@ -12,8 +12,6 @@
 
 #include "fixture.h"
 
-#define T0	     FX_BOOT_BASE
-#define MS	     (FX_SEC / 1000)
 #define AT_REMOVEDIR 0x200
 
 /*

@@ -12,10 +12,6 @@
 
 #include "fixture.h"
 
-#define T0  FX_BOOT_BASE
-#define MS  (FX_SEC / 1000)
-#define DEV ((8ull << 20) | 1)
-
 /*
  * Anchor: T0 is 2026-11-25 06:00:00 UTC, host zone +01:00 (07:00:00).
  * Slice 0 [T0, T0+1s): cat (tid 100) reads passwd twice over two

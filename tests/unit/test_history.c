@@ -12,9 +12,6 @@
 
 #include "fixture.h"
 
-#define T0	     FX_BOOT_BASE
-#define MS	     (FX_SEC / 1000)
-#define DEV	     ((8ull << 20) | 1)
 #define EXITED(code) ((code) << 8)
 
 static const struct tt_task *bash1(void)

@@ -10,9 +10,6 @@
 
 #include "fixture.h"
 
-#define T0 FX_BOOT_BASE
-#define MS 1000000ull
-
 /* Drop the writer's own segment record: it carries the real boot time. */
 static char *without_segment_lines(const char *out, int *segments)
 {

@@ -10,9 +10,6 @@
 
 #include "fixture.h"
 
-#define T0 FX_BOOT_BASE
-#define MS 1000000ull
-
 static void write_tape(struct fixture *fx)
 {
 	static const char *const ls[] = {"ls", "-l", "/tmp", NULL};

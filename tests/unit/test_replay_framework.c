@@ -14,9 +14,6 @@
 #include "fixture.h"
 #include "when.h"
 
-#define T0 FX_BOOT_BASE
-#define MS 1000000ull
-
 /* ---- paths ------------------------------------------------------- */
 
 static void check_resolve(const char *dir_abs, const char *path,

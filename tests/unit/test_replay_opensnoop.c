@@ -11,9 +11,6 @@
 
 #include "fixture.h"
 
-#define T0 FX_BOOT_BASE
-#define MS 1000000ull
-
 /*
  * Five opens; the host is at UTC+01:00 and the anchor says T0 is
  * 2026-11-25 06:00:00 UTC, i.e. 07:00:00 host time.
