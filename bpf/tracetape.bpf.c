@@ -403,9 +403,13 @@ static __always_inline void emit(__u8 *buf, __u16 type, __u32 body_len,
 		return;
 	size &= SCRATCH_SIZE -
 		1; /* the same value, a bound the verifier sees */
-	for (int i = 0; i < 7; i++) {
-		if (used + i < size)
-			buf[(used + i) & (SCRATCH_SIZE - 1)] = 0;
+	if (used < size) {
+		/* zero the padding: keep the record's bytes of its last
+		 * 8-byte word (little-endian: the low ones), clear the rest */
+		__u64 *last =
+			(__u64 *)(buf + ((size - 8) & (SCRATCH_SIZE - 1)));
+
+		*last &= (1ull << ((used & 7) * 8)) - 1;
 	}
 	hdr->type = type;
 	hdr->flags = 0;
