@@ -82,6 +82,17 @@ struct scratch {
 	__u64 cached_gen;
 	__u32 cached_tgid;
 	__u32 cached_traced;
+	/* The tt_rw record staged last on this CPU (see merge_rw): the
+	 * stage right after it and where it begins, and what it counts. */
+	__u64 rw_stage;
+	__u64 rw_at;
+	__u64 rw_file;
+	__s64 rw_fd;
+	__u32 rw_tid;
+	__u32 rw_kind; /* syscall | TT_RW_WRITE_KIND for writes */
+	/* set while merge_rw changes a staged record: the flush timer
+	 * then waits rather than send it half-updated */
+	__u32 updating;
 };
 
 /* The per-CPU flush timers (tp_btf programs only: the kernel refuses
@@ -360,12 +371,19 @@ static __always_inline void flush_stage(struct scratch *s)
 		*n += cur >> 32;
 }
 
+#define FLUSH_RETRY_NS 100000
+
 static int on_flush_timer(void *map, __u32 *key, struct flush_timer *ft)
 {
 	struct scratch *s = scratch();
 
 	/* the timer is pinned to its CPU: flush only that CPU's stage */
-	if (s && *key == bpf_get_smp_processor_id())
+	if (!s || *key != bpf_get_smp_processor_id())
+		return 0;
+	if (s->updating) /* it interrupted merge_rw: come back soon */
+		bpf_timer_start(&ft->timer, FLUSH_RETRY_NS,
+				BPF_F_TIMER_CPU_PIN);
+	else
 		flush_stage(s);
 	return 0;
 }
@@ -755,18 +773,83 @@ static __always_inline __u16 rw_syscall(long nr, bool *is_write)
 	}
 }
 
-#define RW_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_rw))
+#define RW_START	 (sizeof(struct tt_rec_hdr) + sizeof(struct tt_rw))
+#define TT_RW_WRITE_KIND 0x10000
+
+/*
+ * Add a call to the tt_rw record staged last on this CPU when that record
+ * counts the same thread, descriptor, open file, system call and
+ * direction, and nothing was staged or flushed since: no new record, no
+ * clock read, no name copy for a run of reads or writes (the record keeps
+ * the time of the first call; the stage leaves within STAGE_FLUSH_NS).
+ * The flush timer may interrupt this program: UPDATING keeps it from
+ * sending the record half-changed, and the stage is checked again after
+ * UPDATING is set, as the timer may have sent it just before.
+ */
+static __always_inline bool merge_rw(struct scratch *s, __u32 tid, long fd,
+				     struct file *f, __u32 kind, long ret)
+{
+	__u64 cur = s->stage;
+	struct tt_rw *rw;
+
+	if (cur != s->rw_stage || (__u32)cur <= (__u32)s->rw_at ||
+	    s->rw_tid != tid || s->rw_fd != fd || s->rw_file != (__u64)f ||
+	    s->rw_kind != kind)
+		return false;
+	s->updating = 1;
+	asm volatile("" ::: "memory");
+	if (*(volatile __u64 *)&s->stage != cur) {
+		s->updating = 0;
+		return false;
+	}
+	rw = (void *)(s->buf + ((__u32)s->rw_at & (STAGE_FLUSH - 1)) +
+		      sizeof(struct tt_rec_hdr));
+	/* a struct file freed and reused for another open of another
+	 * file (the thread may have run elsewhere meanwhile) */
+	if (rw->ino != f->f_inode->i_ino) {
+		s->updating = 0;
+		return false;
+	}
+	if (kind & TT_RW_WRITE_KIND) {
+		rw->wbytes += ret;
+		rw->writes++;
+	} else {
+		rw->rbytes += ret;
+		rw->reads++;
+	}
+	asm volatile("" ::: "memory");
+	s->updating = 0;
+	return true;
+}
+
+/* Remember the tt_rw record just staged, for merge_rw. */
+static __always_inline void note_rw(struct scratch *s, __u32 tid, long fd,
+				    struct file *f, __u32 kind)
+{
+	s->rw_stage = s->stage;
+	s->rw_at = s->stage_at_build;
+	s->rw_file = (__u64)f;
+	s->rw_fd = fd;
+	s->rw_tid = tid;
+	s->rw_kind = kind;
+}
 
 /* One tt_rw record: RET bytes read or written through FD by system call SYS. */
 static __always_inline void put_rw(long fd, long ret, __u16 sys, bool is_write,
 				   bool staged)
 {
 	struct file *f = fd_file(fd);
+	__u32 kind = sys | (is_write ? TT_RW_WRITE_KIND : 0);
+	struct scratch *s = scratch();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tt_rw *rw;
 	__u8 *buf;
 	long n;
 
-	if (!f)
+	if (!f || !s)
+		return;
+	staged = staged && use_stage;
+	if (staged && merge_rw(s, tid, fd, f, kind, ret))
 		return;
 	buf = begin_record(staged);
 	if (!buf)
@@ -789,6 +872,8 @@ static __always_inline void put_rw(long fd, long ret, __u16 sys, bool is_write,
 				      f->f_path.dentry->d_name.name);
 	rw->name_len = n > 0 ? n : 0;
 	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len, staged);
+	if (staged)
+		note_rw(s, tid, fd, f, kind);
 }
 
 static __always_inline void on_rw(const struct sys_call *c, bool staged)

@@ -3,7 +3,11 @@
  * loop.c - the open+read+close loop the recorder's overhead is measured
  * on (tests/e2e/perf.sh).
  *
- * usage: loop FILE [ITERATIONS]
+ * usage: loop FILE [ITERATIONS [READS [SIZE]]]
+ *
+ * Each iteration opens FILE, reads it READS times (default 1) SIZE bytes
+ * at a time (default 4096), and closes it.  READS > 1 measures runs of
+ * reads on one descriptor (which the recorder sums into one record).
  *
  * Prints nanoseconds per iteration twice: wall clock, and CPU time of the
  * process (less disturbed when other work shares the machine).
@@ -25,11 +29,17 @@ static double now_ns(clockid_t clock)
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? atol(argv[2]) : 200000;
-	char buf[4096];
+	long reads = argc > 3 ? atol(argv[3]) : 1;
+	long size = argc > 4 ? atol(argv[4]) : 4096;
+	char buf[65536];
 	double start, cpu_start;
 
-	if (argc < 2 || n <= 0) {
-		fprintf(stderr, "usage: loop FILE [ITERATIONS]\n");
+	if (argc < 2 || n <= 0 || reads <= 0 || size <= 0 ||
+	    size > (long)sizeof(buf)) {
+		fprintf(stderr,
+			"usage: loop FILE [ITERATIONS [READS [SIZE]]] (SIZE "
+			"1..%zu)\n",
+			sizeof(buf));
 		return 2;
 	}
 	start = now_ns(CLOCK_MONOTONIC);
@@ -37,9 +47,15 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++) {
 		int fd = open(argv[1], O_RDONLY);
 
-		if (fd < 0 || read(fd, buf, sizeof(buf)) < 0) {
+		if (fd < 0) {
 			perror(argv[1]);
 			return 1;
+		}
+		for (long r = 0; r < reads; r++) {
+			if (read(fd, buf, size) < 0) {
+				perror(argv[1]);
+				return 1;
+			}
 		}
 		close(fd);
 	}

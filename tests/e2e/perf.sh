@@ -7,6 +7,8 @@
 # usage: tests/e2e/perf.sh BUILD_DIR [ROUNDS] [ITERATIONS] [RECORDER OPTS]
 #   (as root).  RECORDER OPTS default to "-- " mode: the loop is the
 #   recorder's COMMAND; pass e.g. "-e open" to measure one group.
+#   READS=8 (environment) reads the file 8 times per open, SIZE (default
+#   512) bytes each, from a 64 KiB file: runs of reads on one descriptor.
 set -eu
 BUILD=${1:-build}
 ROUNDS=${2:-9}
@@ -17,16 +19,23 @@ TMP=$(mktemp -d /tmp/tracetape-perf.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 echo "tracetape perf loop" >"$TMP/small.txt"
 LOOP="$BUILD/tests/loop"
+READS=${READS:-1}
+if [ "$READS" -gt 1 ]; then
+	head -c 65536 /dev/zero >"$TMP/small.txt"
+	LOOP_READS="$READS ${SIZE:-512}"
+else
+	LOOP_READS=""
+fi
 # CHRT="chrt -f 50" runs the loop as a real-time task, so that other work
 # on the machine does not preempt it (the recorder stays normal priority)
 CHRT=${CHRT:-}
 "$LOOP" "$TMP/small.txt" 50000 >/dev/null # warm up
 aw=() ac=() bw=() bc=() lost=0 bytes=0 events=0
 for r in $(seq "$ROUNDS"); do
-	read -r w c < <($CHRT "$LOOP" "$TMP/small.txt" "$ITER")
+	read -r w c < <($CHRT "$LOOP" "$TMP/small.txt" "$ITER" $LOOP_READS)
 	aw+=("$w") ac+=("$c")
 	"$BUILD/tracetape-record" -q -o "$TMP/tape$r" "$@" \
-		-- $CHRT "$LOOP" "$TMP/small.txt" "$ITER" >"$TMP/b.out" 2>"$TMP/b.err"
+		-- $CHRT "$LOOP" "$TMP/small.txt" "$ITER" $LOOP_READS >"$TMP/b.out" 2>"$TMP/b.err"
 	read -r w c <"$TMP/b.out"
 	bw+=("$w") bc+=("$c")
 	l=$("$BUILD/tracetape" dump --json "$TMP/tape$r" |
