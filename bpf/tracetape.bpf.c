@@ -364,6 +364,9 @@ static __always_inline void flush_stage(struct scratch *s)
 
 	if (!len || __sync_val_compare_and_swap(&s->stage, cur, 0) != cur)
 		return;
+	/* merge_rw must not match a later stage that happens to reach the
+	 * same count and bytes */
+	s->rw_stage = 0;
 	if (bpf_ringbuf_output(&events, s->buf, len, wakeup_flags(s)) == 0)
 		return;
 	n = bpf_map_lookup_elem(&lost, &zero);
