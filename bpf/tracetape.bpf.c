@@ -163,7 +163,8 @@ const volatile __u32 self_tgid = 0;
 const volatile bool filter_uid = false;
 const volatile __u32 target_uid = 0;
 const volatile bool filter_comm = false;
-const volatile char target_comm[TT_COMM_LEN] = {};
+/* NUL-padded by the recorder; aligned to compare it 8 bytes at a time */
+const volatile char target_comm[TT_COMM_LEN] __attribute__((aligned(8))) = {};
 const volatile bool filter_pids = false;
 const volatile bool follow_children = false;
 const volatile bool enable_open = true;
@@ -263,18 +264,15 @@ static __always_inline void count_loss(void)
 		*n += 1;
 }
 
+/* task->comm is NUL-padded too (the kernel sets it with strscpy_pad), so
+ * two 8-byte compares tell equality without a helper call. */
 static __always_inline bool comm_matches(void)
 {
-	char comm[TT_COMM_LEN];
+	struct task_struct *task = bpf_get_current_task_btf();
+	const __u64 *comm = (const __u64 *)task->comm;
+	const volatile __u64 *want = (const volatile __u64 *)target_comm;
 
-	bpf_get_current_comm(comm, sizeof(comm));
-	for (int i = 0; i < TT_COMM_LEN; i++) {
-		if (comm[i] != target_comm[i])
-			return false;
-		if (comm[i] == 0)
-			break;
-	}
-	return true;
+	return comm[0] == want[0] && comm[1] == want[1];
 }
 
 /*
