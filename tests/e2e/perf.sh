@@ -9,6 +9,11 @@
 #   recorder's COMMAND; pass e.g. "-e open" to measure one group.
 #   READS=8 (environment) reads the file 8 times per open, SIZE (default
 #   512) bytes each, from a 64 KiB file: runs of reads on one descriptor.
+#   STATS=1 adds one recorded run with kernel.bpf_stats_enabled=1 and
+#   prints each program's run time per invocation over a 2 s window (the
+#   averages include every other process's system calls, which mostly take
+#   the cheap "not ours" path; the kernel's clock reads for the statistics
+#   add a floor of roughly 100 ns per invocation on kvm-clock).
 set -eu
 BUILD=${1:-build}
 ROUNDS=${2:-9}
@@ -51,3 +56,39 @@ mbw=$(median "${bw[@]}") mbc=$(median "${bc[@]}")
 echo "median wall: untraced $maw, recorded $mbw ns/iter, ratio $(ratio "$maw" "$mbw")"
 echo "median cpu:  untraced $mac, recorded $mbc ns/iter, ratio $(ratio "$mac" "$mbc")"
 echo "lost events in all rounds: $lost"
+
+# The recorder's programs: those loaded after IDS_BEFORE, by name.
+prog_stats() {
+	bpftool prog show -j | IDS_BEFORE="$1" python3 -c '
+import json, os, sys
+old = set(map(int, os.environ["IDS_BEFORE"].split()))
+for p in json.load(sys.stdin):
+    if p["id"] not in old and p.get("run_cnt"):
+        print(p["name"], p["run_time_ns"], p["run_cnt"])'
+}
+
+if [ "${STATS:-0}" = 1 ]; then
+	was=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -q kernel.bpf_stats_enabled=1
+	before=$(bpftool prog show -j | python3 -c 'import json,sys; print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))')
+	"$BUILD/tracetape-record" -q -o "$TMP/tape-stats" "$@" \
+		-- $CHRT "$LOOP" "$TMP/small.txt" $((ITER * 10)) $LOOP_READS >/dev/null 2>&1 &
+	rec=$!
+	sleep 1
+	prog_stats "$before" >"$TMP/s1"
+	sleep 2
+	prog_stats "$before" >"$TMP/s2"
+	wait "$rec" || true
+	sysctl -q kernel.bpf_stats_enabled="$was"
+	echo "bpf_stats over 2 s (program, ns per invocation, invocations):"
+	python3 - "$TMP/s1" "$TMP/s2" <<'PY'
+import sys
+def load(path):
+    return {l.split()[0]: tuple(map(int, l.split()[1:])) for l in open(path)}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+for name in sorted(b):
+    if name in a and b[name][1] > a[name][1]:
+        dt, dc = b[name][0] - a[name][0], b[name][1] - a[name][1]
+        print("  %-16s %7.1f ns %10d" % (name, dt / dc, dc))
+PY
+fi
