@@ -14,6 +14,9 @@
 #   averages include every other process's system calls, which mostly take
 #   the cheap "not ours" path; the kernel's clock reads for the statistics
 #   add a floor of roughly 100 ns per invocation on kvm-clock).
+#   PROFILE=1 adds one recorded run of the loop under `perf record -g`
+#   (software cpu-clock: this VM has no hardware counters) and prints what
+#   share of the loop's samples the sys_exit path takes, and its parts.
 set -eu
 BUILD=${1:-build}
 ROUNDS=${2:-9}
@@ -90,5 +93,30 @@ for name in sorted(b):
     if name in a and b[name][1] > a[name][1]:
         dt, dc = b[name][0] - a[name][0], b[name][1] - a[name][1]
         print("  %-16s %7.1f ns %10d" % (name, dt / dc, dc))
+PY
+fi
+
+if [ "${PROFILE:-0}" = 1 ]; then
+	"$BUILD/tracetape-record" -q -o "$TMP/tape-prof" "$@" -- \
+		perf record -q -F 10000 -g -o "$TMP/perf.data" -- \
+		$CHRT "$LOOP" "$TMP/small.txt" "$ITER" $LOOP_READS >/dev/null 2>&1
+	perf report -i "$TMP/perf.data" --children --sort sym --stdio -g none \
+		2>/dev/null >"$TMP/perf.txt"
+	echo "share of the loop's samples (inclusive, then self):"
+	python3 - "$TMP/perf.txt" <<'PY'
+import re, sys
+rows = {}
+for m in re.finditer(r"^\s+([\d.]+)%\s+([\d.]+)%\s+\[k\]\s+(\S+)",
+                     open(sys.argv[1]).read(), re.M):
+    rows[m.group(3)] = (float(m.group(1)), float(m.group(2)))
+parts = ["syscall_exit_work", "bpf_trace_run2"]
+parts += sorted(k for k in rows if k.startswith("bpf_prog_"))
+parts += ["ktime_get_boot_fast_ns", "bpf_ringbuf_output",
+          "bpf_probe_read_user_str", "bpf_probe_read_kernel_str",
+          "bpf_probe_read_kernel", "bpf_get_current_comm",
+          "bpf_get_current_uid_gid", "bpf_timer_start"]
+for name in parts:
+    if name in rows:
+        print("  %-40s %6.2f%% %6.2f%%" % ((name,) + rows[name]))
 PY
 fi
