@@ -665,6 +665,10 @@ static __always_inline void on_open(const struct sys_call *c, bool staged)
 		break;
 	}
 	}
+	/* The kernel reads mode only with O_CREAT or O_TMPFILE; otherwise the
+	 * argument is whatever the register held: record 0, not noise. */
+	if (!(op->flags & (00000100 | 020000000)))
+		op->mode = 0;
 	op->path_len = put_path_and_dir(buf, &off, upath, op->dirfd,
 					&op->dir_len, &trunc);
 	if (trunc)

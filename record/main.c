@@ -14,6 +14,7 @@
  *   it, 127 if it could not be run) unless recording itself failed
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -121,12 +122,18 @@ static int child_spawn(struct child *c, char **argv, const sigset_t *mask)
 	if (c->pid < 0)
 		return -1;
 	if (c->pid == 0) {
-		char go;
+		struct pollfd go = {.fd = fds[0], .events = POLLIN};
 
 		close(fds[1]);
 		sigprocmask(SIG_SETMASK, &c->parent_mask, NULL);
-		if (read(fds[0], &go, 1) != 1)
-			_exit(EXIT_CANNOT_RUN); /* the recorder gave up */
+		/* Wait with poll(), not read(): the child is already traced
+		 * and poll is not a recorded system call, so the tape holds
+		 * nothing of the recorder's own hand-over.  A byte means go;
+		 * a hang-up alone means the recorder gave up. */
+		while (poll(&go, 1, -1) < 0 && errno == EINTR)
+			;
+		if (!(go.revents & POLLIN))
+			_exit(EXIT_CANNOT_RUN);
 		execvp(argv[0], argv);
 		fprintf(stderr, "tracetape-record: cannot run %s: %s\n",
 			argv[0], strerror(errno));
