@@ -40,7 +40,7 @@ VMLINUX    := $(BUILD)/bpf/vmlinux.h
 RECORD_LIBS := -lbpf -lelf -lz -lzstd -lpthread
 
 .PHONY: all help deps check-tools test unit e2e asan fuzz fuzz-smoke bench \
-        install static format clean demo
+        install static format clean demo vm-test
 
 all: $(BUILD)/tracetape $(BUILD)/tracetape-record $(TOOL_BIN)
 
@@ -51,6 +51,7 @@ help:
 	@echo "make test       unit tests, then end-to-end tests (these need root)"
 	@echo "make unit       unit tests only (no root)"
 	@echo "make asan       unit tests built with ASan+UBSan"
+	@echo "make vm-test    record and check on Debian's 6.1 kernel under QEMU (root)"
 	@echo "make fuzz-smoke 60 s libFuzzer run of the tape reader"
 	@echo "make bench      benchmarks that print figures"
 	@echo "make static     a static build/tracetape-record"
@@ -118,6 +119,10 @@ e2e: all
 	bash tests/e2e/analyses.sh $(BUILD)
 
 test: unit e2e
+
+# The recorder on a second kernel (Debian's 6.1 under QEMU; root).
+vm-test: all
+	bash tests/vm/run.sh $(BUILD)
 
 demo: $(BUILD)/tracetape
 	bash tools/demo.sh $(BUILD)

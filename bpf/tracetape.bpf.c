@@ -143,13 +143,11 @@ struct {
 
 /*
  * Kernel pointers that come out of maps or bpf_probe_read are plain numbers
- * to the verifier; bpf_rdonly_cast makes them typed again, so fields are
- * read with direct (fault-tolerant) loads instead of one helper call each.
+ * to the verifier, so their fields are read with BPF_CORE_READ (one
+ * bpf_probe_read_kernel each).  The bpf_rdonly_cast kfunc would allow
+ * direct loads but exists only from Linux 6.2: the recorder must load on
+ * older kernels too (Debian 12's 6.1 is checked by tests/vm/run.sh).
  */
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
-#define KCAST(type, p)                                                         \
-	((struct type *)bpf_rdonly_cast((void *)(p),                           \
-					bpf_core_type_id_kernel(struct type)))
 
 /*
  * Bumped whenever the traced set changes (by BPF here and by the recorder
@@ -455,17 +453,13 @@ static __always_inline struct file *fd_file(long fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
-	struct llist_node *slot;
-	struct file *f;
+	struct file *f = NULL;
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
-	/* fdt->fd[fd] with a plain (fault-tolerant) load instead of a
-	 * bpf_probe_read_kernel call: the slot is seen as a struct whose
-	 * only member is one pointer */
-	slot = KCAST(llist_node, (unsigned long)fdt->fd + fd * sizeof(f));
-	f = (struct file *)slot->next;
-	return f ? KCAST(file, f) : NULL;
+	bpf_probe_read_kernel(&f, sizeof(f),
+			      (void *)((unsigned long)fdt->fd + fd * sizeof(f)));
+	return f;
 }
 
 static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
@@ -488,25 +482,25 @@ static long dir_step(__u32 i, void *unused)
 		return 1;
 	w = &s->walk;
 	buf = record_buf(s, w->staged);
-	dentry = KCAST(dentry, w->dentry);
-	mnt = KCAST(mount, w->mnt);
-	root = mnt->mnt.mnt_root;
-	parent = dentry->d_parent;
+	dentry = w->dentry;
+	mnt = w->mnt;
+	root = BPF_CORE_READ(mnt, mnt.mnt_root);
+	parent = BPF_CORE_READ(dentry, d_parent);
 	if (dentry == root || dentry == parent) {
-		struct mount *up = mnt->mnt_parent;
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
 		if (up == mnt || !up) {
 			w->done = 1;
 			return 1;
 		}
-		w->dentry = mnt->mnt_mountpoint;
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = up;
 		return 0;
 	}
 	if (w->off - w->start > DIR_MAX_LEN - NAME_BUF)
 		return 1;
 	n = bpf_probe_read_kernel_str(buf + (w->off & SCRATCH_MASK), NAME_BUF,
-				      dentry->d_name.name);
+				      BPF_CORE_READ(dentry, d_name.name));
 	if (n <= 0)
 		return 1;
 	w->off += n;
@@ -560,8 +554,8 @@ static __always_inline __u32 put_dirfd_dir(__u8 *buf, __u32 off, long dirfd,
 
 		if (!f)
 			return 0;
-		dentry = f->f_path.dentry;
-		mnt = f->f_path.mnt;
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		mnt = BPF_CORE_READ(f, f_path.mnt);
 	}
 	if (!dentry || !mnt)
 		return 0;
@@ -601,10 +595,10 @@ static __always_inline __u16 put_path_and_dir(__u8 *buf, __u32 *off,
 static __always_inline void file_identity(struct file *f, __u64 *dev,
 					  __u64 *ino)
 {
-	struct inode *inode = f->f_inode;
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
 
-	*dev = inode->i_sb->s_dev;
-	*ino = inode->i_ino;
+	*dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	*ino = BPF_CORE_READ(inode, i_ino);
 }
 
 static __always_inline struct tt_file_op *
@@ -677,7 +671,7 @@ static __always_inline void on_open(const struct sys_call *c, bool staged)
 		struct file *f = fd_file(c->ret);
 
 		if (f) {
-			op->fmode = f->f_mode;
+			op->fmode = BPF_CORE_READ(f, f_mode);
 			file_identity(f, &op->dev, &op->ino);
 		}
 	}
@@ -811,7 +805,7 @@ static __always_inline bool merge_rw(struct scratch *s, __u32 tid, long fd,
 		      sizeof(struct tt_rec_hdr));
 	/* a struct file freed and reused for another open of another
 	 * file (the thread may have run elsewhere meanwhile) */
-	if (rw->ino != f->f_inode->i_ino) {
+	if (rw->ino != BPF_CORE_READ(f, f_inode, i_ino)) {
 		s->updating = 0;
 		return false;
 	}
@@ -872,9 +866,9 @@ static __always_inline void put_rw(long fd, long ret, __u16 sys, bool is_write,
 	}
 	rw->fd = fd;
 	file_identity(f, &rw->dev, &rw->ino);
-	rw->i_mode = f->f_inode->i_mode;
+	rw->i_mode = BPF_CORE_READ(f, f_inode, i_mode);
 	n = bpf_probe_read_kernel_str(buf + RW_START, NAME_BUF,
-				      f->f_path.dentry->d_name.name);
+				      BPF_CORE_READ(f, f_path.dentry, d_name.name));
 	rw->name_len = n > 0 ? n : 0;
 	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len, staged);
 	if (staged)

@@ -18,6 +18,7 @@
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -57,6 +58,22 @@ static void set_result(struct probe_status *s, int err, const char *why)
 			 strerror(err < 0 ? -err : err));
 }
 
+/*
+ * Batching flushes each CPU's stage from a BPF timer pinned to that CPU
+ * (BPF_F_TIMER_CPU_PIN, Linux 6.7).  Older kernels refuse the flag at run
+ * time (the timer never fires, so staged events would sit unflushed):
+ * there, every record goes straight to the ring buffer.
+ */
+static bool kernel_has_pinned_timers(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 7);
+}
+
 static void configure(struct tracetape_bpf *skel, const struct rec_opts *o,
 		      int ncpus, bool btf_sys_exit)
 {
@@ -85,8 +102,8 @@ static void configure(struct tracetape_bpf *skel, const struct rec_opts *o,
 	bpf_map__set_max_entries(skel->maps.scratch_map, ncpus);
 	bpf_map__set_max_entries(skel->maps.flush_timers, ncpus);
 	/* batching needs the flush timers, which only tp_btf may use */
-	skel->rodata->use_stage =
-		btf_sys_exit && !getenv("TRACETAPE_NO_BATCH");
+	skel->rodata->use_stage = btf_sys_exit && kernel_has_pinned_timers() &&
+				  !getenv("TRACETAPE_NO_BATCH");
 	bpf_program__set_autoload(skel->progs.sys_exit_btf,
 				  sys_exit && btf_sys_exit);
 	bpf_program__set_autoload(skel->progs.sys_exit_raw,
