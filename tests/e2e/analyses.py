@@ -677,6 +677,166 @@ def check_diff(tape, tape2, bash_tape, run_dirs, events):
                rc, text[-1] if text else None))
 
 
+def fold_digits(s):
+    """What --normalize makes of the planted keys: they hold no UUID, no
+    tmp.XXXXXX outside the run directory and no random-looking run, so only
+    the runs of digits fold (the run directory is compared by suffix)."""
+    return re.sub(r"[0-9]+", "#", s)
+
+
+def diff_key(d):
+    fields = {"opens": ("comm", "path", "result"), "files": ("comm", "file"),
+              "life": ("event", "comm", "path"), "exec": ("argv", "outcome"),
+              "commands": ("line",)}[d["section"]]
+    return tuple(tuple(d[f]) if isinstance(d.get(f), list) else d.get(f)
+                 for f in fields)
+
+
+def planted_workload_diffs(expect, expectb, sizes):
+    """The differences workload.c plants with TT_WORKLOAD_VARIANT=b, from the
+    two runs' own accounts: (section, change, key, a, b). For files, a and b
+    map the fields that must change to their values; the others must not
+    change. SIZES: the two accounts' sizes, as written by the workload (the
+    variant's account tells one more open: a difference the diff sees too).
+    """
+    def exec_argv(exp):
+        return " ".join(next([fold_digits(a) for a in e["args"]]
+                             for e in exp if e["kind"] == "exec"))
+
+    def wbytes(exp):
+        return sum(e["bytes"] for e in exp if e["kind"] == "rw"
+                   and e["name"] == "data.bin" and e.get("dir", "w") == "w"
+                   and e["syscall"] in ("write", "pwrite64", "writev"))
+    wa, wb = wbytes(expect), wbytes(expectb)
+    return [
+        ("opens", "added", ("workload", "/etc/passwd", "ok"), 0, 1),
+        ("opens", "added", ("workload", "/etc/hostname", "ENOENT"), 0, 1),
+        ("opens", "removed", ("workload", "/etc/hostname", "ok"), 1, 0),
+        ("files", "changed", ("workload", "/work/data.bin"),
+         {"wbytes": wa}, {"wbytes": wb}),
+        ("files", "changed", ("workload", "/expect.json"),
+         {"wbytes": sizes[0]}, {"wbytes": sizes[1]}),
+        ("exec", "removed", (exec_argv(expect), "exit 0"), 1, 0),
+        ("exec", "added", (exec_argv(expectb), "exit 0"), 0, 1),
+    ]
+
+
+def diff_matches(want, d):
+    section, change, key, a, b = want
+    if d["section"] != section or d["change"] != change:
+        return False
+    got = diff_key(d)
+    if section == "files":
+        # the run directory folds to tmp.*: compare the part after it
+        if got[0] != key[0] or not str(got[1]).endswith(key[1]):
+            return False
+        changed = {k for k in d["a"] if d["a"][k] != d["b"][k]}
+        # a field wanted "more" (value None) only has to grow
+        return changed == set(a) and all(
+            d["b"][k] > d["a"][k] if a[k] is None
+            else (d["a"][k], d["b"][k]) == (a[k], b[k]) for k in a)
+    return got == key and d["a"] == a and d["b"] == b \
+        and d["delta"] == b - a
+
+
+def check_planted(name, a, b, diffs, want):
+    """Every wanted difference found once, and nothing else."""
+    left, missing = list(diffs), []
+    for w in want:
+        hit = [d for d in left if diff_matches(w, d)]
+        if len(hit) == 1:
+            left.remove(hit[0])
+        else:
+            missing.append(w)
+    report(not missing and not left, name,
+           "A %s, B %s: %d differences, want the %d planted%s%s" % (
+               a, b, len(diffs), len(want),
+               "".join("\n      missing: " + show(m, 200) for m in missing),
+               "".join("\n      unexpected: " + show(d, 200)
+                       for d in left[:10])))
+
+
+def check_diff_planted(tape, tapeb, expect, expectb, sizes):
+    """Two workload runs that differ in known ways: exactly those show."""
+    want = planted_workload_diffs(expect, expectb, sizes)
+    rc, diffs, s = diff(tape, tapeb, "--normalize")
+    report(rc == 1, "diff --normalize workload vs variant b exit status",
+           "A %s, B %s: exit %d, want 1" % (tape, tapeb, rc))
+    check_planted("diff --normalize workload vs variant b: the planted "
+                  "differences only", tape, tapeb, diffs, want)
+    per = {}
+    for w in want:
+        per[w[0]] = per.get(w[0], 0) + 1
+    want_s = dict(differences=len(want), opens=per.get("opens", 0),
+                  files=per.get("files", 0), life=0, exec=per.get("exec", 0),
+                  commands=0)
+    got_s = {k: s.get(k) for k in want_s}
+    report(got_s == want_s, "diff --json summary workload vs variant b",
+           "%s, want %s" % (got_s, want_s))
+
+    rc, text = run("diff", tape, tapeb, "--normalize", want_rc=(0, 1, 2))
+    print("      the text report (long lines cut):\n" + "\n".join(
+        "      | " + (l if len(l) <= 160 else l[:150] + " ...")
+        for l in text))
+    heads = [l for l in text if l.startswith(("--- A ", "+++ B "))]
+    blocks = dict(re.findall(r"^(\w+): .*\((\d+)\):$", "\n".join(text),
+                             re.M))
+    want_blocks = {k: str(v) for k, v in per.items()}
+    last = "%d differences: opens %d, files %d, life 0, exec %d, " \
+        "commands 0" % (len(want), want_s["opens"], want_s["files"],
+                        want_s["exec"])
+    signs = sorted(l[0] for l in text if re.match(r"^[-+~] ", l))
+    want_signs = sorted({"added": "+", "removed": "-", "changed": "~"}[w[1]]
+                        for w in want)
+    report(rc == 1 and len(heads) == 2 and tape in heads[0]
+           and tapeb in heads[1] and blocks == want_blocks
+           and signs == want_signs and text and text[-1] == last,
+           "diff --normalize text workload vs variant b",
+           "exit %d (want 1); headers name A and B: %s; section blocks %s "
+           "(want %s); row signs %s (want %s); last line %r (want %r)" % (
+               rc, len(heads) == 2 and tape in heads[0]
+               and tapeb in heads[1], blocks, want_blocks, "".join(signs),
+               "".join(want_signs), text[-1] if text else None, last))
+
+
+def check_diff_extra_line(bash_tape, bash_tape2, extra):
+    """The same typed lines and one more: one line added in commands."""
+    rc, diffs, s = diff(bash_tape, bash_tape2, "--normalize",
+                        "--by", "commands")
+    want = [("commands", "added", (extra,), 0, 1)]
+    report(rc == 1, "diff --normalize --by commands bash vs bash + 1 line "
+           "exit status", "A %s, B %s: exit %d, want 1" % (
+               bash_tape, bash_tape2, rc))
+    check_planted("diff --normalize --by commands bash vs bash + 1 line",
+                  bash_tape, bash_tape2, diffs, want)
+    # All sections: typing the line is read from the terminal one byte per
+    # call, its echo and the next prompt are written there (how many bytes
+    # depends on the redisplay, so only "more"), and bash saves it to
+    # HISTFILE at exit, which it reads back first.
+    typed = len(extra) + 1
+    want += [
+        ("files", "changed", ("bash", "other:#"),
+         {"reads": None, "rbytes": None, "writes": None, "wbytes": None},
+         None),
+        ("files", "changed", ("bash", "/bash_history"),
+         {"rbytes": None, "wbytes": None}, None)]
+    rc, diffs, s = diff(bash_tape, bash_tape2, "--normalize")
+    check_planted("diff --normalize bash vs bash + 1 line", bash_tape,
+                  bash_tape2, diffs, want)
+    files = {d["file"].rsplit("/", 1)[-1]: d for d in diffs
+             if d["section"] == "files"}
+    got = {f: {k: d["b"][k] - d["a"][k] for k in d["a"]}
+           for f, d in files.items()}
+    want_d = {"other:#": {"reads": typed, "rbytes": typed},
+              "bash_history": {"rbytes": typed, "wbytes": typed}}
+    ok = all(f in got and all(got[f][k] == v for k, v in kv.items())
+             for f, kv in want_d.items())
+    report(ok, "diff --normalize bash vs bash + 1 line: byte deltas",
+           "A %s, B %s: deltas per file %s; want the %d bytes typed (%r and "
+           "Enter) read from the terminal one per call and added to the "
+           "history file" % (bash_tape, bash_tape2, got, typed, extra))
+
+
 # ---------------------------------------------------------------------------
 # the bash session
 
@@ -897,6 +1057,10 @@ def main():
     ap.add_argument("--bash-tape", required=True)
     ap.add_argument("--bash-lines", required=True)
     ap.add_argument("--dd-out", required=True)
+    ap.add_argument("--tapeb", required=True)
+    ap.add_argument("--expectb", required=True)
+    ap.add_argument("--bash-tape2", required=True)
+    ap.add_argument("--extra-line", required=True)
     a = ap.parse_args()
     TRACETAPE = a.tracetape
 
@@ -934,6 +1098,12 @@ def main():
                [os.path.dirname(workdir), os.path.dirname(workdir2)],
                [sum(r["type"] in EVENT_TYPES for r in t.recs)
                 for t in (tape, tape2)])
+
+    expectb = [json.loads(l) for l in open(a.expectb) if l.strip()]
+    check_diff_planted(a.tape, a.tapeb, expect, expectb,
+                       (os.path.getsize(a.expect),
+                        os.path.getsize(a.expectb)))
+    check_diff_extra_line(a.bash_tape, a.bash_tape2, a.extra_line)
 
     if xfails:
         print("\n%d known bug(s) XFAIL: %s" % (len(xfails),

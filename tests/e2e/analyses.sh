@@ -55,17 +55,20 @@ WORKLOAD=$TMP/bin/workload
 
 # Each run in its own mktemp directory, as two real runs would be: diff
 # --normalize must fold tmp.XXXXXX, plain diff must see the difference.
-record_workload() { # TAPE -> prints the run directory
+# TT_WORKLOAD_VARIANT=b (see workload.c) plants known differences for diff.
+record_workload() { # TAPE [VARIANT] -> prints the run directory
 	local dir
 	dir=$(mktemp -d "$TMP/tmp.XXXXXX") || fail "mktemp in $TMP failed"
-	"$REC" -q -o "$1" -- "$WORKLOAD" "$dir/work" "$dir/expect.json" ||
+	TT_WORKLOAD_VARIANT=${2:-} "$REC" -q -o "$1" -- \
+		"$WORKLOAD" "$dir/work" "$dir/expect.json" ||
 		fail "recorder -- workload exited $?, the workload exits 0"
 	echo "$dir"
 }
 
-echo "== 1. the workload under tracetape-record, twice"
+echo "== 1. the workload under tracetape-record, twice, then variant b"
 RUN1=$(record_workload "$TMP/tape") || exit 1
 RUN2=$(record_workload "$TMP/tape2") || exit 1
+RUNB=$(record_workload "$TMP/tapeb" b) || exit 1
 
 # Count the prompts on the pane: one more means the last line has finished.
 prompts() {
@@ -99,32 +102,48 @@ dd if=/dev/zero of=$DD_OUT bs=1000 count=7 status=none; sleep 0.3; rm $DD_OUT
 /nonexistent/tt-prog arg-one
 exit 5
 EOF
-tmx new-session -d -s "$SESSION" -x 200 -y 50 \
-	"env PS1='$PROMPT' HISTFILE='$TMP/bash_history' \
-	 '$REC' -q -o '$TMP/bashtape' -- /bin/bash --norc -i; \
-	 echo \$? >'$TMP/bash.rc'" || fail "tmux new-session failed"
-wait_prompts 1
-n=1
-while IFS= read -r line; do
-	tmx send-keys -t "$SESSION" -l "$line"
-	tmx send-keys -t "$SESSION" Enter
-	n=$((n + 1))
-	[ "$line" = "exit 5" ] || wait_prompts $n
-done <"$TMP/lines.txt"
-for _ in $(seq 100); do
-	[ -s "$TMP/bash.rc" ] && break
-	sleep 0.1
-done
-[ -s "$TMP/bash.rc" ] || fail "recorder -- bash did not end after 'exit 5'"
-rc=$(cat "$TMP/bash.rc")
-[ "$rc" = 5 ] || fail "recorder -- bash exited $rc after 'exit 5', want 5"
-echo "PASS  recorder -- bash: exited 5 after 'exit 5' was typed, want 5"
+# One recorded bash session typing the lines of LINES_FILE; the last line
+# must be "exit 5".
+record_bash() { # LINES_FILE TAPE
+	rm -f "$TMP/bash.rc" "$TMP/bg.out"
+	tmx new-session -d -s "$SESSION" -x 200 -y 50 \
+		"env PS1='$PROMPT' HISTFILE='$TMP/bash_history' \
+		 '$REC' -q -o '$2' -- /bin/bash --norc -i; \
+		 echo \$? >'$TMP/bash.rc'" || fail "tmux new-session failed"
+	wait_prompts 1
+	local n=1 line
+	while IFS= read -r line; do
+		tmx send-keys -t "$SESSION" -l "$line"
+		tmx send-keys -t "$SESSION" Enter
+		n=$((n + 1))
+		[ "$line" = "exit 5" ] || wait_prompts $n
+	done <"$1"
+	for _ in $(seq 100); do
+		[ -s "$TMP/bash.rc" ] && break
+		sleep 0.1
+	done
+	[ -s "$TMP/bash.rc" ] || fail "recorder -- bash did not end after 'exit 5'"
+	rc=$(cat "$TMP/bash.rc")
+	[ "$rc" = 5 ] || fail "recorder -- bash exited $rc after 'exit 5', want 5"
+	echo "PASS  recorder -- bash ($1): exited 5 after 'exit 5' was typed, want 5"
+}
+record_bash "$TMP/lines.txt" "$TMP/bashtape"
+
+echo "== 2b. the same lines plus one more, for diff (${SECONDS}s)"
+# A fresh history file each time (the same name), else the second session
+# appends where the first created: a difference nobody typed.
+mv "$TMP/bash_history" "$TMP/bash_history.1" 2>/dev/null
+EXTRA_LINE='true tt-extra-line'
+sed "\$i $EXTRA_LINE" "$TMP/lines.txt" >"$TMP/lines2.txt"
+record_bash "$TMP/lines2.txt" "$TMP/bashtape2"
 
 echo "== 3. every analysis vs the workload's account and the lines (${SECONDS}s)"
 python3 "$HERE/analyses.py" --tracetape "$TT" \
 	--tape "$TMP/tape" --expect "$RUN1/expect.json" \
 	--tape2 "$TMP/tape2" --expect2 "$RUN2/expect.json" \
 	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
+	--tapeb "$TMP/tapeb" --expectb "$RUNB/expect.json" \
+	--bash-tape2 "$TMP/bashtape2" --extra-line "$EXTRA_LINE" \
 	--dd-out "$DD_OUT" ||
 	fail "analysis checks failed (KEEP=1 keeps $TMP)"
 echo "analyses e2e passed in ${SECONDS}s"

@@ -10,6 +10,17 @@
  * deletions, a rename, a successful exec with long
  * arguments and a failing exec, and writes what it did to EXPECT as JSON
  * lines, for tests/e2e/check.py to compare with the tape.
+ *
+ * TT_WORKLOAD_VARIANT=b runs a variant that differs from the default run
+ * in four known ways, for the end-to-end test of `tracetape diff`:
+ *   - one more file opened (/etc/passwd, read-only, nothing read),
+ *   - the "config file" /etc/hostname is missing: opened from inside a
+ *     chroot into WORKDIR/sub, where no /etc exists, so the same path
+ *     fails with ENOENT (a chroot, not a deletion: nothing else changes),
+ *   - one pwrite64 of 400 bytes instead of 500 (the file size is the
+ *     same: a later writev covers that range),
+ *   - one argument of the long /bin/true exec changed (arg07 ends in q).
+ * Nothing else: no extra files created, written or deleted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +41,7 @@
 
 static FILE *expect;
 static char workdir[1024];
+static int variant_b;
 
 static void die(const char *what)
 {
@@ -89,13 +101,48 @@ static void full_path(char *buf, size_t size, const char *rel)
 	snprintf(buf, size, "%s/%s", workdir, rel);
 }
 
+/*
+ * Open /etc/hostname as seen from a root without /etc: chroot into SUB_FD,
+ * open, then back to the real root by climbing from WD_FD (outside the
+ * chroot) with "..", which opens nothing that the tape would show.
+ */
+static long open_hostname_chrooted(int wd_fd, int sub_fd)
+{
+	struct stat here, up;
+	long r;
+
+	if (fchdir(sub_fd) || chroot("."))
+		die("variant b: chroot into WORKDIR/sub (needs root)");
+	r = ret_or_errno(syscall(SYS_open, "/etc/hostname", O_RDONLY));
+	if (fchdir(wd_fd))
+		die("variant b: fchdir out of the chroot");
+	for (;;) {
+		if (stat(".", &here) || stat("..", &up))
+			die("variant b: stat while leaving the chroot");
+		if (here.st_dev == up.st_dev && here.st_ino == up.st_ino)
+			break;
+		if (chdir(".."))
+			die("variant b: chdir .. while leaving the chroot");
+	}
+	if (chroot(".") || chdir(workdir))
+		die("variant b: back to the real root");
+	return r;
+}
+
 static void do_opens(int wd_fd, int sub_fd)
 {
 	char full[2048], missing[2048];
 	long r;
 
-	r = ret_or_errno(syscall(SYS_open, "/etc/hostname", O_RDONLY));
+	if (variant_b)
+		r = open_hostname_chrooted(wd_fd, sub_fd);
+	else
+		r = ret_or_errno(syscall(SYS_open, "/etc/hostname", O_RDONLY));
 	expect_open("open", "/etc/hostname", "/etc/hostname", r, 0);
+	if (variant_b) {
+		r = ret_or_errno(syscall(SYS_open, "/etc/passwd", O_RDONLY));
+		expect_open("open", "/etc/passwd", "/etc/passwd", r, 0);
+	}
 
 	full_path(missing, sizeof(missing), "nope.txt");
 	r = ret_or_errno(syscall(SYS_open, missing, O_RDONLY));
@@ -150,6 +197,7 @@ static void do_rw(void)
 {
 	char buf[2000];
 	struct iovec iov[2] = {{buf, 300}, {buf + 300, 200}};
+	long pwrite_len = variant_b ? 400 : 500;
 	int fd;
 
 	char full[2048];
@@ -166,13 +214,15 @@ static void do_rw(void)
 	     full);
 	for (int i = 0; i < 3; i++)
 		must(syscall(SYS_write, fd, buf, 1000), 1000, "write");
-	must(syscall(SYS_pwrite64, fd, buf, 500, 3000), 500, "pwrite64");
+	/* variant b: 400 bytes; the writev below covers 3000..4000 anyway */
+	must(syscall(SYS_pwrite64, fd, buf, pwrite_len, 3000), pwrite_len,
+	     "pwrite64");
 	must(syscall(SYS_pwrite64, fd, buf, 500, 3500), 500, "pwrite64");
 	must(syscall(SYS_writev, fd, iov, 2), 500, "writev");
 	must(syscall(SYS_writev, fd, iov, 2), 500, "writev");
 	close(fd);
 	expect_rw("data.bin", "write", 3000, 3);
-	expect_rw("data.bin", "pwrite64", 1000, 2);
+	expect_rw("data.bin", "pwrite64", 500 + pwrite_len, 2);
 	expect_rw("data.bin", "writev", 1000, 2);
 
 	fd = syscall(SYS_open, "data.bin", O_RDONLY);
@@ -339,6 +389,8 @@ static void do_execs(void)
 
 		memset(args[i] + n, 'a' + i % 26, EXEC_ARG_LEN - n);
 		args[i][EXEC_ARG_LEN] = 0;
+		if (variant_b && i == 7)
+			args[i][EXEC_ARG_LEN - 1] = 'q';
 		argv[i + 1] = args[i];
 	}
 	argv[EXEC_ARGS + 1] = NULL;
@@ -364,6 +416,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: workload WORKDIR EXPECT\n");
 		return 2;
 	}
+	variant_b = getenv("TT_WORKLOAD_VARIANT") &&
+		    !strcmp(getenv("TT_WORKLOAD_VARIANT"), "b");
 	if (mkdir(argv[1], 0755))
 		die(argv[1]);
 	if (!realpath(argv[1], workdir))
