@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # End-to-end test of every replay analysis on tapes recorded for real:
-# the deterministic workload (tests/e2e/workload.c) twice, and an
-# interactive bash under tmux typing known lines. tests/e2e/analyses.py then
-# runs opensnoop, filetop, filelife, execsnoop, bashreadline, history, info,
-# verify, dump and diff on them and compares with what was done.
+# the deterministic workload (tests/e2e/workload.c) twice and once as
+# variant b (known differences for diff), and an interactive bash under tmux
+# typing known lines, then the same lines plus one. tests/e2e/analyses.py
+# then runs opensnoop, filetop, filelife, execsnoop, bashreadline, history,
+# info, verify, dump and diff on them and compares with what was done.
 #
 # usage: tests/e2e/analyses.sh BUILD_DIR      (as root; KEEP=1 keeps the tapes)
 set -u
