@@ -294,6 +294,12 @@ static double median(double *v)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && atof(argv[1]) <= 0) {
+		fprintf(stderr, "usage: bench_format [MILLIONS [ZSTD_LEVEL "
+				"[CHUNK_KIB [mixed]]]]  (defaults: 5, 3, "
+				"the writer's default chunk)\n");
+		return 2;
+	}
 	double millions = argc > 1 ? atof(argv[1]) : 5;
 	int level = argc > 2 ? atoi(argv[2]) : 0;
 	uint32_t chunk = argc > 3 ? (uint32_t)atoi(argv[3]) * 1024 : 0;
@@ -314,7 +320,7 @@ int main(int argc, char **argv)
 	printf("bench_format: %llu events, profile %s (%.1f raw bytes/event), "
 	       "zstd level %d, chunk %u KiB, median of %d runs\n",
 	       (unsigned long long)n, mixed ? "mixed" : "workload", raw,
-	       level ? level : 3, chunk ? chunk / 1024 : 1024, RUNS);
+	       level ? level : 3, chunk ? chunk / 1024 : 2048, RUNS);
 	double mw = median(w), mr = median(r), mb = median(b);
 	printf("  write:       %6.2f M events/s per core (goal >= 5)   %s  "
 	       "[wall %.2f]\n",

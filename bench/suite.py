@@ -363,6 +363,19 @@ class Bench:
         self.tables.append((f"4. Replay to /dev/null ({ev} events, lost {lost}; 3 runs, medians)",
                             ["replay", "events", "seconds", "M events/s", "peak RSS MiB"], rows))
 
+    # ---- part 0 --------------------------------------------------------
+    def part_format(self):
+        """The format library alone: bench/bench_format's synthetic mix."""
+        out = run([os.path.join(self.build, "bench", "bench_format")]).stdout
+        rows = []
+        for line in out.splitlines():
+            line = line.strip()
+            if ":" in line and not line.startswith("bench_format"):
+                what, rest = line.split(":", 1)
+                rows.append([what, " ".join(rest.split())])
+        self.tables.append(("0. Format library: " + out.splitlines()[0].split(": ", 1)[-1],
+                            ["measure", "result"], rows))
+
     # ---- output --------------------------------------------------------
     def markdown(self):
         out = ["# tracetape performance", "",
@@ -386,7 +399,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=200000)
-    ap.add_argument("--parts", default="overhead,tar,sustained,replay")
+    ap.add_argument("--parts", default="format,overhead,tar,sustained,replay")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
     args = ap.parse_args()
     b = Bench(args)
@@ -394,7 +407,7 @@ def main():
     root = os.geteuid() == 0
     try:
         for name in parts:
-            if name != "replay" and not root:
+            if name not in ("replay", "format") and not root:
                 log(f"skipping part {name}: needs root (BPF)")
                 continue
             getattr(b, "part_" + name)()
