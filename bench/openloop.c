@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 			do_write = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: openloop [-n N] [-w] [-t S] FILE\n");
+			fprintf(stderr,
+				"usage: openloop [-n N] [-w] [-t S] FILE\n");
 			return 2;
 		}
 	}

@@ -457,8 +457,9 @@ static __always_inline struct file *fd_file(long fd)
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f),
-			      (void *)((unsigned long)fdt->fd + fd * sizeof(f)));
+	bpf_probe_read_kernel(
+		&f, sizeof(f),
+		(void *)((unsigned long)fdt->fd + fd * sizeof(f)));
 	return f;
 }
 
@@ -867,8 +868,9 @@ static __always_inline void put_rw(long fd, long ret, __u16 sys, bool is_write,
 	rw->fd = fd;
 	file_identity(f, &rw->dev, &rw->ino);
 	rw->i_mode = BPF_CORE_READ(f, f_inode, i_mode);
-	n = bpf_probe_read_kernel_str(buf + RW_START, NAME_BUF,
-				      BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	n = bpf_probe_read_kernel_str(
+		buf + RW_START, NAME_BUF,
+		BPF_CORE_READ(f, f_path.dentry, d_name.name));
 	rw->name_len = n > 0 ? n : 0;
 	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len, staged);
 	if (staged)

@@ -31,7 +31,7 @@
 /* Record types.  1..0x0fff are kernel events, 0x1000..0x1fff metadata. */
 enum tt_rec_type {
 	TT_REC_OPEN = 1,     /* struct tt_file_op: open/openat/openat2/creat */
-	TT_REC_RW = 2,       /* struct tt_rw: read/write calls on one file */
+	TT_REC_RW = 2,	     /* struct tt_rw: read/write calls on one file */
 	TT_REC_UNLINK = 3,   /* struct tt_file_op: unlink/unlinkat/rmdir */
 	TT_REC_RENAME = 4,   /* struct tt_file_op: rename/renameat/renameat2 */
 	TT_REC_EXEC = 5,     /* struct tt_exec: execve/execveat, ok or failed */
@@ -39,24 +39,27 @@ enum tt_rec_type {
 	TT_REC_EXIT = 7,     /* struct tt_exit: a process ended */
 	TT_REC_READLINE = 8, /* struct tt_readline: a line typed into bash */
 
-	TT_REC_HOST = 0x1000,     /* key=value strings: host identity */
-	TT_REC_OPTIONS = 0x1001,  /* key=value strings: recorder version, options */
-	TT_REC_PROBE = 0x1002,    /* key=value strings: one probe and its mechanism */
-	TT_REC_CLOCK = 0x1003,    /* struct tt_clock: clock anchor */
-	TT_REC_LOSS = 0x1004,     /* struct tt_loss: events lost on one CPU */
-	TT_REC_LOADAVG = 0x1005,  /* struct tt_loadavg: /proc/loadavg sample */
-	TT_REC_PROC = 0x1006,     /* struct tt_proc: process alive at snapshot */
-	TT_REC_MOUNT = 0x1007,    /* struct tt_mount: one mount point */
-	TT_REC_USER = 0x1008,     /* struct tt_user: uid -> user name */
-	TT_REC_SEGMENT = 0x1009,  /* struct tt_segment_start: first record of a segment */
+	TT_REC_HOST = 0x1000, /* key=value strings: host identity */
+	TT_REC_OPTIONS =
+		0x1001, /* key=value strings: recorder version, options */
+	TT_REC_PROBE =
+		0x1002, /* key=value strings: one probe and its mechanism */
+	TT_REC_CLOCK = 0x1003,	 /* struct tt_clock: clock anchor */
+	TT_REC_LOSS = 0x1004,	 /* struct tt_loss: events lost on one CPU */
+	TT_REC_LOADAVG = 0x1005, /* struct tt_loadavg: /proc/loadavg sample */
+	TT_REC_PROC = 0x1006,	 /* struct tt_proc: process alive at snapshot */
+	TT_REC_MOUNT = 0x1007,	 /* struct tt_mount: one mount point */
+	TT_REC_USER = 0x1008,	 /* struct tt_user: uid -> user name */
+	TT_REC_SEGMENT =
+		0x1009, /* struct tt_segment_start: first record of a segment */
 };
 
 /* Header of every record. */
 struct tt_rec_hdr {
-	__u16 type;     /* enum tt_rec_type; unknown types are skipped */
-	__u16 flags;    /* reserved, 0 */
+	__u16 type;	/* enum tt_rec_type; unknown types are skipped */
+	__u16 flags;	/* reserved, 0 */
 	__u32 body_len; /* bytes of body that follow (without padding) */
-	__u64 ts;       /* CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns) */
+	__u64 ts;	/* CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns) */
 };
 
 /* Who did it: the calling thread at the time of the event. */
@@ -99,7 +102,7 @@ enum tt_syscall {
 	TT_SYS_SPLICE,
 };
 
-#define TT_AT_FDCWD (-100)
+#define TT_AT_FDCWD	 (-100)
 #define TT_FMODE_CREATED 0x100000u /* file->f_mode bit: open created it */
 
 /*
@@ -114,20 +117,20 @@ enum tt_syscall {
  */
 struct tt_file_op {
 	struct tt_task task;
-	__s64 ret;    /* fd (open) or 0, or -errno */
-	__u64 dev;    /* open ok: kernel dev_t of the file (major<<20|minor) */
-	__u64 ino;    /* open ok: inode number */
-	__u32 flags;  /* open flags, unlinkat/renameat2 flags */
-	__u32 mode;   /* open mode argument */
-	__u32 fmode;  /* open ok: file->f_mode (TT_FMODE_CREATED) */
-	__s32 dirfd;  /* dirfd argument, TT_AT_FDCWD for the cwd */
-	__s32 dirfd2; /* rename: newdirfd */
-	__u16 syscall;   /* enum tt_syscall */
-	__u16 path_len;  /* bytes of path incl. NUL */
-	__u16 dir_len;   /* bytes of dir, 0 when path is absolute or unknown */
+	__s64 ret;     /* fd (open) or 0, or -errno */
+	__u64 dev;     /* open ok: kernel dev_t of the file (major<<20|minor) */
+	__u64 ino;     /* open ok: inode number */
+	__u32 flags;   /* open flags, unlinkat/renameat2 flags */
+	__u32 mode;    /* open mode argument */
+	__u32 fmode;   /* open ok: file->f_mode (TT_FMODE_CREATED) */
+	__s32 dirfd;   /* dirfd argument, TT_AT_FDCWD for the cwd */
+	__s32 dirfd2;  /* rename: newdirfd */
+	__u16 syscall; /* enum tt_syscall */
+	__u16 path_len;	 /* bytes of path incl. NUL */
+	__u16 dir_len;	 /* bytes of dir, 0 when path is absolute or unknown */
 	__u16 path2_len; /* rename: bytes of path2 */
-	__u16 dir2_len;  /* rename: bytes of dir2 */
-	__u16 reserved;  /* TT_FILE_DIR*_TRUNCATED bits */
+	__u16 dir2_len;	 /* rename: bytes of dir2 */
+	__u16 reserved;	 /* TT_FILE_DIR*_TRUNCATED bits */
 };
 
 /* tt_file_op.reserved bits: the directory walk was cut short (deeper than
@@ -143,15 +146,15 @@ struct tt_file_op {
  */
 struct tt_rw {
 	struct tt_task task;
-	__u64 dev;      /* kernel dev_t of the file's superblock */
-	__u64 ino;      /* inode number */
-	__u64 rbytes;   /* bytes read (sum of return values) */
-	__u64 wbytes;   /* bytes written */
-	__u32 reads;    /* successful read calls */
-	__u32 writes;   /* successful write calls */
-	__s32 fd;       /* descriptor used */
-	__u16 i_mode;   /* inode mode: S_IFREG, S_IFSOCK, ... */
-	__u16 syscall;  /* enum tt_syscall of the last call summed */
+	__u64 dev;	/* kernel dev_t of the file's superblock */
+	__u64 ino;	/* inode number */
+	__u64 rbytes;	/* bytes read (sum of return values) */
+	__u64 wbytes;	/* bytes written */
+	__u32 reads;	/* successful read calls */
+	__u32 writes;	/* successful write calls */
+	__s32 fd;	/* descriptor used */
+	__u16 i_mode;	/* inode mode: S_IFREG, S_IFSOCK, ... */
+	__u16 syscall;	/* enum tt_syscall of the last call summed */
 	__u16 name_len; /* bytes of name incl. NUL */
 	__u16 reserved[3];
 };
@@ -166,12 +169,12 @@ struct tt_rw {
 struct tt_exec {
 	struct tt_task task;
 	__s64 ret;
-	__u32 ppid;         /* parent's thread group id */
-	__u32 argc;         /* number of strings in args */
-	__u32 args_len;     /* bytes of args */
+	__u32 ppid;	    /* parent's thread group id */
+	__u32 argc;	    /* number of strings in args */
+	__u32 args_len;	    /* bytes of args */
 	__u16 filename_len; /* bytes of filename incl. NUL */
-	__u16 syscall;      /* enum tt_syscall */
-	__u32 flags;        /* TT_EXEC_* */
+	__u16 syscall;	    /* enum tt_syscall */
+	__u32 flags;	    /* TT_EXEC_* */
 	__u32 reserved;
 };
 
@@ -214,7 +217,7 @@ struct tt_clock {
 struct tt_loss {
 	__u32 cpu;
 	__u32 reserved;
-	__u64 count;    /* events lost on this CPU in [since_ts, ts] */
+	__u64 count;	/* events lost on this CPU in [since_ts, ts] */
 	__u64 since_ts; /* boot ns of the previous loss check */
 };
 
@@ -231,7 +234,7 @@ struct tt_proc {
 	__u32 argc;
 	__u64 start_ts; /* boot ns the process started */
 	char comm[TT_COMM_LEN];
-	__u16 exe_len;  /* bytes of exe incl. NUL */
+	__u16 exe_len; /* bytes of exe incl. NUL */
 	__u16 reserved;
 	__u32 args_len; /* bytes of args (argv NUL-separated) */
 };
@@ -251,7 +254,7 @@ struct tt_user {
 
 /* First record of every segment. */
 struct tt_segment_start {
-	__u64 segment_seq; /* same as the segment header's */
+	__u64 segment_seq;   /* same as the segment header's */
 	__u64 events_before; /* event records written to earlier segments */
 };
 
