@@ -623,8 +623,7 @@ static void test_unknown_block_type_skipped(void **state)
 	}
 	mkdir(tape, 0700);
 	char path[400];
-	snprintf(path, sizeof(path), "%s/seg-000001.tt.partial", tape);
-	put_file(path, seg.buf, seg.len);
+	put_partial(path, tape, &seg);
 	struct read_result res = read_tape(tape, NULL, 0);
 	assert_int_equal(res.open_rc, 0);
 	assert_int_equal(res.records, 30);
@@ -672,15 +671,9 @@ static void test_unknown_chunk_flags(void **state)
 	sb_block(&seg, TT_BLOCK_CHUNK, 0, ext, 48, raw.buf, raw.len, raw.len);
 	sb_chunk(&seg, 2, 100, 100, 1, raw.buf, raw.len);
 	char path[400];
-	snprintf(path, sizeof(path), "%s/seg-000001.tt.partial", tmp);
-	put_file(path, seg.buf, seg.len);
-	struct tape_reader *r;
-	char err[TAPE_ERRLEN];
-	assert_int_equal(tape_reader_open(&r, path, NULL, err), 0);
-	struct tape_record rec;
-	int n = 0;
-	while (tape_reader_next(r, &rec) == 1)
-		n++;
+	put_partial(path, tmp, &seg);
+	int n;
+	struct tape_reader *r = open_and_count(path, &n);
 	assert_int_equal(n, 2);
 	const struct tape_damage *d;
 	assert_int_equal(tape_reader_damage(r, &d), 1);

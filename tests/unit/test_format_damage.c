@@ -236,8 +236,7 @@ static void bad_framing(uint32_t flags)
 	frame_rec(&raw, TT_REC_FORK, 200, "abc", 3);
 	sb_chunk(&seg, 1, 200, 200, 1, raw.buf, raw.len);
 	char path[400];
-	snprintf(path, sizeof(path), "%s/seg-000001.tt.partial", tmp);
-	put_file(path, seg.buf, seg.len);
+	put_partial(path, tmp, &seg);
 	struct read_result res = read_file(path);
 	assert_int_equal(res.open_rc, 0);
 	assert_int_equal(res.records, 6);
@@ -289,16 +288,9 @@ static void test_resync_after_garbage(void **state)
 	frame_rec(&raw, TT_REC_FORK, 200, "abc", 3);
 	sb_chunk(&seg, 1, 200, 200, 1, raw.buf, raw.len);
 	char path[400];
-	snprintf(path, sizeof(path), "%s/seg-000001.tt.partial", tmp);
-	put_file(path, seg.buf, seg.len);
-
-	struct tape_reader *r;
-	char err[TAPE_ERRLEN];
-	assert_int_equal(tape_reader_open(&r, path, NULL, err), 0);
-	struct tape_record rec;
-	int n = 0;
-	while (tape_reader_next(r, &rec) == 1)
-		n++;
+	put_partial(path, tmp, &seg);
+	int n;
+	struct tape_reader *r = open_and_count(path, &n);
 	assert_int_equal(n, 2);
 	const struct tape_damage *d;
 	assert_int_equal(tape_reader_damage(r, &d), 1);
@@ -333,8 +325,7 @@ static void test_huge_lengths(void **state)
 	sb_put(&seg, ext, 48);
 	sb_put(&seg, "tiny", 4);
 	char path[400];
-	snprintf(path, sizeof(path), "%s/seg-000001.tt.partial", tmp);
-	put_file(path, seg.buf, seg.len);
+	put_partial(path, tmp, &seg);
 	struct read_result res = read_file(path);
 	assert_int_equal(res.open_rc, 0);
 	assert_int_equal(res.records, 0);
@@ -355,8 +346,7 @@ static void test_flood_of_magics(void **state)
 	for (int i = 0; i < (1 << 18); i++)
 		sb_put(&seg, magic, 4);
 	char path[400];
-	snprintf(path, sizeof(path), "%s/seg-000001.tt.partial", tmp);
-	put_file(path, seg.buf, seg.len);
+	put_partial(path, tmp, &seg);
 	struct tape_reader *r;
 	char err[TAPE_ERRLEN];
 	assert_int_equal(tape_reader_open(&r, path, NULL, err), 0);

@@ -261,4 +261,27 @@ static inline void frame_rec(struct seg_builder *raw, uint16_t type,
 	sb_put(raw, zero, tt_pad8(len) - len);
 }
 
+/* Write SEG as DIR/seg-000001.tt.partial (a segment whose writer never
+ * finished); PATH gets its name. */
+static inline void put_partial(char path[static 400], const char *dir,
+			       const struct seg_builder *seg)
+{
+	snprintf(path, 400, "%s/seg-000001.tt.partial", dir);
+	put_file(path, seg->buf, seg->len);
+}
+
+/* Open PATH, read it to the end and return the reader, still open so
+ * its damage list can be looked at; *N gets the records handed out. */
+static inline struct tape_reader *open_and_count(const char *path, int *n)
+{
+	struct tape_reader *r;
+	char err[TAPE_ERRLEN];
+	assert_int_equal(tape_reader_open(&r, path, NULL, err), 0);
+	struct tape_record rec;
+	*n = 0;
+	while (tape_reader_next(r, &rec) == 1)
+		(*n)++;
+	return r;
+}
+
 #endif /* TEST_FORMAT_UTIL_H */
