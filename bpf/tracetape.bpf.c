@@ -574,21 +574,26 @@ static __always_inline __u32 put_user_path(__u8 *buf, __u32 off,
 
 /*
  * Path (and its dir when relative) of a file operation at BUF + *OFF.
- * Returns the path length; *DIR_LEN gets the dir length.
+ * Returns the path length; *DIR_LEN gets the dir length, and
+ * TRUNCATED_BIT is set in *FLAGS when the dir walk was cut short.
  */
 static __always_inline __u16 put_path_and_dir(__u8 *buf, __u32 *off,
 					      const char *upath, long dirfd,
-					      __u16 *dir_len, bool *truncated)
+					      __u16 *dir_len, __u16 *flags,
+					      __u16 truncated_bit)
 {
 	__u32 path_len = put_user_path(buf, *off, upath);
 	char first = buf[*off & SCRATCH_MASK];
 
 	*off += path_len;
 	*dir_len = 0;
-	*truncated = false;
 	if (path_len > 1 && first != '/') {
-		*dir_len = put_dirfd_dir(buf, *off, dirfd, truncated);
+		bool truncated = false;
+
+		*dir_len = put_dirfd_dir(buf, *off, dirfd, &truncated);
 		*off += *dir_len;
+		if (truncated)
+			*flags |= truncated_bit;
 	}
 	return path_len;
 }
@@ -624,7 +629,6 @@ static __always_inline void on_open(const struct sys_call *c, bool staged)
 	struct tt_file_op *op;
 	const char *upath;
 	__u32 off = FILE_OP_START;
-	bool trunc;
 
 	if (!buf)
 		return;
@@ -664,10 +668,9 @@ static __always_inline void on_open(const struct sys_call *c, bool staged)
 	 * argument is whatever the register held: record 0, not noise. */
 	if (!(op->flags & (00000100 | 020000000)))
 		op->mode = 0;
-	op->path_len = put_path_and_dir(buf, &off, upath, op->dirfd,
-					&op->dir_len, &trunc);
-	if (trunc)
-		op->reserved |= TT_FILE_DIR_TRUNCATED;
+	op->path_len =
+		put_path_and_dir(buf, &off, upath, op->dirfd, &op->dir_len,
+				 &op->reserved, TT_FILE_DIR_TRUNCATED);
 	if (c->ret >= 0) {
 		struct file *f = fd_file(c->ret);
 
@@ -685,7 +688,6 @@ static __always_inline void on_unlink(const struct sys_call *c, bool staged)
 	struct tt_file_op *op;
 	const char *upath;
 	__u32 off = FILE_OP_START;
-	bool trunc;
 
 	if (!buf)
 		return;
@@ -700,10 +702,9 @@ static __always_inline void on_unlink(const struct sys_call *c, bool staged)
 						   : TT_SYS_UNLINK);
 		upath = (const char *)c->arg[0];
 	}
-	op->path_len = put_path_and_dir(buf, &off, upath, op->dirfd,
-					&op->dir_len, &trunc);
-	if (trunc)
-		op->reserved |= TT_FILE_DIR_TRUNCATED;
+	op->path_len =
+		put_path_and_dir(buf, &off, upath, op->dirfd, &op->dir_len,
+				 &op->reserved, TT_FILE_DIR_TRUNCATED);
 	emit(buf, TT_REC_UNLINK, off - sizeof(struct tt_rec_hdr), staged);
 }
 
@@ -713,7 +714,6 @@ static __always_inline void on_rename(const struct sys_call *c, bool staged)
 	struct tt_file_op *op;
 	const char *from, *to;
 	__u32 off = FILE_OP_START;
-	bool trunc;
 
 	if (!buf)
 		return;
@@ -732,14 +732,12 @@ static __always_inline void on_rename(const struct sys_call *c, bool staged)
 		if (c->nr == NR_renameat2)
 			op->flags = c->arg[4];
 	}
-	op->path_len = put_path_and_dir(buf, &off, from, op->dirfd,
-					&op->dir_len, &trunc);
-	if (trunc)
-		op->reserved |= TT_FILE_DIR_TRUNCATED;
-	op->path2_len = put_path_and_dir(buf, &off, to, op->dirfd2,
-					 &op->dir2_len, &trunc);
-	if (trunc)
-		op->reserved |= TT_FILE_DIR2_TRUNCATED;
+	op->path_len =
+		put_path_and_dir(buf, &off, from, op->dirfd, &op->dir_len,
+				 &op->reserved, TT_FILE_DIR_TRUNCATED);
+	op->path2_len =
+		put_path_and_dir(buf, &off, to, op->dirfd2, &op->dir2_len,
+				 &op->reserved, TT_FILE_DIR2_TRUNCATED);
 	emit(buf, TT_REC_RENAME, off - sizeof(struct tt_rec_hdr), staged);
 }
 
