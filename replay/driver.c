@@ -317,10 +317,10 @@ static int stream(struct replay *rp, const struct replay_ops *ops,
 	int rc, stop;
 	while ((rc = tape_reader_next(rp->reader, &rec)) > 0) {
 		records++;
-		if (ordered && after_window(rp, rec.ts))
+		bool late = after_window(rp, rec.ts);
+		if (ordered && late)
 			break;
-		bool in =
-			!before_window(rp, rec.ts) && !after_window(rp, rec.ts);
+		bool in = !late && !before_window(rp, rec.ts);
 		replay_state_update(rp->state, &rec, in);
 		if (!in || !ops->on_record)
 			continue;

@@ -624,4 +624,19 @@ static inline bool fx_golden_runv(struct fixture *fx, replay_entry_fn entry,
 	return fx_golden_ok(fx, golden, rc);
 }
 
+/*
+ * Write a fresh tape with WRITE_TAPE, run ENTRY on it with the arguments
+ * in AP, check the run with fx_golden_ok() and remove the tape.
+ */
+static inline bool fx_golden_fresh(void (*write_tape)(struct fixture *),
+				   replay_entry_fn entry, const char *name,
+				   const char *golden, va_list ap)
+{
+	struct fixture fx;
+	write_tape(&fx);
+	bool ok = fx_golden_runv(&fx, entry, name, golden, ap);
+	fx_cleanup(&fx);
+	return ok;
+}
+
 #endif /* TT_TEST_FIXTURE_H */

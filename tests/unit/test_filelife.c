@@ -74,14 +74,12 @@ static void write_tape(struct fixture *fx)
 
 static void run_golden(const char *golden, ...)
 {
-	struct fixture fx;
 	va_list ap;
-
-	write_tape(&fx);
 	va_start(ap, golden);
-	assert_true(fx_golden_runv(&fx, filelife_main, "filelife", golden, ap));
+	bool ok = fx_golden_fresh(write_tape, filelife_main, "filelife", golden,
+				  ap);
 	va_end(ap);
-	fx_cleanup(&fx);
+	assert_true(ok);
 }
 
 static void test_default(void **state)

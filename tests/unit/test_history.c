@@ -150,14 +150,12 @@ static void write_tape(struct fixture *fx)
 
 static void run_golden(const char *golden, ...)
 {
-	struct fixture fx;
 	va_list ap;
-
-	write_tape(&fx);
 	va_start(ap, golden);
-	assert_true(fx_golden_runv(&fx, history_main, "history", golden, ap));
+	bool ok = fx_golden_fresh(write_tape, history_main, "history", golden,
+				  ap);
 	va_end(ap);
-	fx_cleanup(&fx);
+	assert_true(ok);
 }
 
 static void test_default(void **state)
