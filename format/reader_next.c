@@ -293,8 +293,10 @@ static void load_chunk(struct tape_reader *r, size_t ci)
 	struct block_hdr bh;
 	uint32_t idx = 0;
 	struct rd_slot *s = free_slot(r, &idx);
+	if (!s) /* need_next_chunk keeps a slot free: cannot happen */
+		return;
 	int64_t block = read_payload(r, c, &bh);
-	if (!s || block < 0 || decode_payload(r, c, &bh, s, (uint64_t)block))
+	if (block < 0 || decode_payload(r, c, &bh, s, (uint64_t)block))
 		return;
 	s->use_order = false;
 	s->off = s->pos = s->n = 0;
@@ -392,6 +394,13 @@ static inline void fill_record(struct tape_reader *r, struct tape_record *rec,
 		r->last_ts = ts;
 }
 
+/* Is TS inside the window the reader was opened with (until 0 = none)? */
+static inline bool in_window(const struct tape_reader *r, uint64_t ts)
+{
+	return ts >= r->opts.since_ts &&
+	       (!r->opts.until_ts || ts <= r->opts.until_ts);
+}
+
 /*
  * After a record came from the only live chunk, and that chunk is in
  * stored order, the next ones can come straight from it for as long as
@@ -412,12 +421,10 @@ int tape_reader_next(struct tape_reader *r, struct tape_record *rec)
 {
 	if (!r || !rec)
 		return TAPE_E_INVAL;
-	uint64_t since = r->opts.since_ts, until = r->opts.until_ts;
 	struct rd_slot *solo = r->solo;
 	if (solo && solo->off < solo->len) { /* the common case */
 		uint64_t ts = solo->head_ts;
-		if (ts <= r->solo_bound && ts >= since &&
-		    (!until || ts <= until)) {
+		if (ts <= r->solo_bound && in_window(r, ts)) {
 			const uint8_t *h = solo->buf + solo->off;
 			seq_advance(r, solo);
 			fill_record(r, rec, solo, h, ts);
@@ -437,7 +444,7 @@ int tape_reader_next(struct tape_reader *r, struct tape_record *rec)
 		const uint8_t *h = slot_head(best);
 		uint64_t ts = best->head_ts;
 		slot_advance(r, best);
-		if (ts < since || (until && ts > until))
+		if (!in_window(r, ts))
 			continue;
 		fill_record(r, rec, best, h, ts);
 		plan_solo(r, best);
