@@ -111,10 +111,13 @@ static void queue_current(struct pump *p)
 /*
  * Length of the framed records at the start of a ring buffer sample (a
  * batch from one CPU, or one record with unused room after it, ended by
- * a zero header), counting them by type into P.
+ * a zero header), counting them by type into P.  Counts are summed
+ * locally and published once per sample: a sample holds many records,
+ * and an atomic add per record would cost more than the walk itself.
  */
 static size_t framed_prefix(struct pump *p, const uint8_t *data, size_t size)
 {
+	uint64_t by_type[16] = {0}, events = 0;
 	size_t off = 0;
 
 	while (off + sizeof(struct tt_rec_hdr) <= size) {
@@ -124,12 +127,16 @@ static size_t framed_prefix(struct pump *p, const uint8_t *data, size_t size)
 
 		if (hdr->type == 0 || off + len > size)
 			break;
-		atomic_fetch_add_explicit(&p->events, 1, memory_order_relaxed);
+		events++;
 		if (hdr->type < 16)
-			atomic_fetch_add_explicit(&p->by_type[hdr->type], 1,
-						  memory_order_relaxed);
+			by_type[hdr->type]++;
 		off += len;
 	}
+	atomic_fetch_add_explicit(&p->events, events, memory_order_relaxed);
+	for (int i = 0; i < 16; i++)
+		if (by_type[i])
+			atomic_fetch_add_explicit(&p->by_type[i], by_type[i],
+						  memory_order_relaxed);
 	return off;
 }
 
