@@ -1066,7 +1066,7 @@ static int parse_args(int argc, char **argv, const struct replay_env *env,
 	int opt, err;
 
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
 		if (replay_common_option(c, opt, optarg))
 			continue;
 		err = parse_option(o, opt, optarg, env);

@@ -490,7 +490,7 @@ int dump_main(int argc, char **argv, const struct replay_env *env)
 	};
 	int opt;
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (replay_common_option(&c, opt, optarg))
 			continue;
 		if (opt == OPT_FILE_ORDER) {

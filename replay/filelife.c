@@ -430,7 +430,7 @@ int filelife_main(int argc, char **argv, const struct replay_env *env)
 	int opt, err;
 
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":p:F", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:Fh", longopts, NULL)) != -1) {
 		if (replay_common_option(&c, opt, optarg))
 			continue;
 		switch (opt) {

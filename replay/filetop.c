@@ -681,7 +681,7 @@ int filetop_main(int argc, char **argv, const struct replay_env *env)
 	int opt, err;
 
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":as:r:p:C", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, ":as:r:p:Ch", longopts, NULL)) !=
 	       -1) {
 		if (replay_common_option(&c, opt, optarg))
 			continue;

@@ -669,7 +669,7 @@ int history_main(int argc, char **argv, const struct replay_env *env)
 	int opt, err;
 
 	replay_getopt_reset();
-	while ((opt = getopt_long(argc, argv, ":p:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
 		if (replay_common_option(&c, opt, optarg))
 			continue;
 		if (opt != 'p')
