@@ -237,7 +237,9 @@ static void proc_set_strings(struct replay_proc *p, const char *exe,
 	p->args = join_args(args, args_len);
 }
 
-static void proc_from_task(struct replay_state *st, const struct tt_task *t)
+/* Note task T as seen now; returns its process' entry. */
+static struct replay_proc *proc_from_task(struct replay_state *st,
+					  const struct tt_task *t)
 {
 	struct replay_proc *p = proc_get_or_add(st, t->pid);
 	p->seen_ts = st->now_ts;
@@ -248,6 +250,7 @@ static void proc_from_task(struct replay_state *st, const struct tt_task *t)
 		memcpy(p->comm, t->comm, TT_COMM_LEN - 1);
 		p->comm[TT_COMM_LEN - 1] = '\0';
 	}
+	return p;
 }
 
 static void proc_on_fork(struct replay_state *st, const struct tape_record *rec)
@@ -277,22 +280,21 @@ static void proc_on_fork(struct replay_state *st, const struct tape_record *rec)
 	}
 }
 
-static void proc_on_exec(struct replay_state *st, const struct tape_record *rec)
+/* P is the entry of the task that heads REC (from proc_from_task). */
+static void proc_on_exec(struct replay_proc *p, const struct tape_record *rec)
 {
 	struct replay_exec ex;
 	if (replay_decode_exec(rec, &ex) < 0 || ex.f.ret != 0)
 		return;
-	struct replay_proc *p = proc_get_or_add(st, ex.f.task.pid);
 	if (ex.f.ppid)
 		p->ppid = ex.f.ppid;
 	proc_set_strings(p, ex.filename, ex.args, ex.args_len);
 }
 
-static void proc_on_exit(struct replay_state *st, const struct tape_record *rec)
+static void proc_on_exit(struct replay_proc *p, const struct tape_record *rec)
 {
 	struct tt_exit e;
 	tape_rec_fixed(rec, &e, sizeof(e));
-	struct replay_proc *p = proc_get_or_add(st, e.task.pid);
 	p->exit_ts = rec->ts ? rec->ts : 1;
 	p->exit_code = e.exit_code;
 }
@@ -479,19 +481,21 @@ static void procs_update(struct replay_state *st, const struct tape_record *rec)
 {
 	struct tt_task buf;
 	const struct tt_task *t = replay_record_task(rec, &buf);
-	if (t)
-		proc_from_task(st, t);
+	/* One lookup serves the task and its exec or exit below (a fork
+	 * inserts the child, which may move entries: it looks up again). */
+	struct replay_proc *p = t ? proc_from_task(st, t) : NULL;
 	switch (rec->type) {
 	case TT_REC_FORK:
 		if (rec->len >= sizeof(struct tt_fork))
 			proc_on_fork(st, rec);
 		break;
 	case TT_REC_EXEC:
-		proc_on_exec(st, rec);
+		if (p)
+			proc_on_exec(p, rec);
 		break;
 	case TT_REC_EXIT:
-		if (rec->len >= sizeof(struct tt_exit))
-			proc_on_exit(st, rec);
+		if (p && rec->len >= sizeof(struct tt_exit))
+			proc_on_exit(p, rec);
 		break;
 	case TT_REC_PROC:
 		proc_on_snapshot(st, rec);
