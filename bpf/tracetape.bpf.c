@@ -247,19 +247,18 @@ static __always_inline __u8 *begin_record(bool staged)
 
 static __always_inline struct dir_walk *scratch_walk(void)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
+	struct scratch *s = scratch();
 
 	return s ? &s->walk : NULL;
 }
 
-static __always_inline void count_loss(void)
+static __always_inline void count_loss(__u64 records)
 {
 	__u32 zero = 0;
 	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
 
 	if (n)
-		*n += 1;
+		*n += records;
 }
 
 /* task->comm is NUL-padded too (the kernel sets it with strscpy_pad), so
@@ -280,8 +279,7 @@ static __always_inline bool comm_matches(void)
  */
 static __always_inline bool is_traced(__u32 tgid)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
+	struct scratch *s = scratch();
 	__u64 gen = traced_gen;
 	bool found;
 
@@ -355,19 +353,14 @@ static __always_inline void flush_stage(struct scratch *s)
 {
 	__u64 cur = s->stage;
 	__u32 len = (__u32)cur & (BUF_SIZE - 1);
-	__u32 zero = 0;
-	__u64 *n;
 
 	if (!len || __sync_val_compare_and_swap(&s->stage, cur, 0) != cur)
 		return;
 	/* merge_rw must not match a later stage that happens to reach the
 	 * same count and bytes */
 	s->rw_stage = 0;
-	if (bpf_ringbuf_output(&events, s->buf, len, wakeup_flags(s)) == 0)
-		return;
-	n = bpf_map_lookup_elem(&lost, &zero);
-	if (n)
-		*n += cur >> 32;
+	if (bpf_ringbuf_output(&events, s->buf, len, wakeup_flags(s)))
+		count_loss(cur >> 32);
 }
 
 #define FLUSH_RETRY_NS 100000
@@ -445,7 +438,7 @@ static __always_inline void emit(__u8 *buf, __u16 type, __u32 body_len,
 		/* the timer flushed meanwhile: this record goes alone */
 	}
 	if (bpf_ringbuf_output(&events, buf, size, wakeup_flags(s)))
-		count_loss();
+		count_loss(1);
 }
 
 /* The struct file behind descriptor FD of the current task, or NULL. */
@@ -1230,7 +1223,7 @@ int BPF_KRETPROBE(bash_readline, const char *line)
 		return 0;
 	hdr = bpf_ringbuf_reserve(&events, room, 0);
 	if (!hdr) {
-		count_loss();
+		count_loss(1);
 		return 0;
 	}
 	r = (void *)(hdr + 1);
