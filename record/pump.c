@@ -55,6 +55,7 @@ struct pump {
 	struct tape_writer_stats wstats; /* under lock: copy for others */
 
 	uint64_t *lost_seen; /* writer thread: per CPU counter last read */
+	uint64_t *lost_now;  /* writer thread: room for the counters now */
 	uint64_t loss_checked_ts;
 };
 
@@ -196,12 +197,10 @@ static void note_error(struct pump *p, int rc, const char *what)
 static int write_losses(struct pump *p)
 {
 	uint64_t now = meta_boot_ns();
-	uint64_t *vals = calloc(p->cfg.ncpus, sizeof(uint64_t));
+	uint64_t *vals = p->lost_now;
 	uint32_t zero = 0;
 	int rc = 0;
 
-	if (!vals)
-		return TAPE_E_NOMEM;
 	if (bpf_map_lookup_elem(p->cfg.lost_fd, &zero, vals) == 0) {
 		for (int cpu = 0; cpu < p->cfg.ncpus && !rc; cpu++) {
 			struct tt_loss l = {0};
@@ -218,7 +217,6 @@ static int write_losses(struct pump *p)
 		}
 	}
 	p->loss_checked_ts = now;
-	free(vals);
 	return rc;
 }
 
@@ -353,12 +351,13 @@ int pump_start(struct pump **out, const struct pump_config *cfg)
 		return -ENOMEM;
 	p->cfg = *cfg;
 	p->lost_seen = calloc(cfg->ncpus, sizeof(uint64_t));
+	p->lost_now = calloc(cfg->ncpus, sizeof(uint64_t));
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake_writer, NULL);
 	pthread_cond_init(&p->wake_drain, NULL);
 	p->loss_checked_ts = meta_boot_ns();
 	p->rb = ring_buffer__new(cfg->ring_fd, on_sample, p, NULL);
-	if (!p->rb || !p->lost_seen) {
+	if (!p->rb || !p->lost_seen || !p->lost_now) {
 		err = p->rb ? -ENOMEM : -errno;
 		pump_free(p);
 		return err;
@@ -427,6 +426,7 @@ void pump_free(struct pump *p)
 	free(p->cur);
 	free(p->spare);
 	free(p->lost_seen);
+	free(p->lost_now);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->wake_writer);
 	pthread_cond_destroy(&p->wake_drain);
