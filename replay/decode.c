@@ -98,8 +98,7 @@ const char *replay_next_string(const char *buf, size_t len, size_t *pos)
 	return s;
 }
 
-const struct tt_task *replay_record_task(const struct tape_record *rec,
-					 struct tt_task *buf)
+const struct tt_task *replay_record_task(const struct tape_record *rec)
 {
 	switch (rec->type) {
 	case TT_REC_OPEN:
@@ -114,10 +113,9 @@ const struct tt_task *replay_record_task(const struct tape_record *rec,
 	default:
 		return NULL;
 	}
-	if (rec->len < sizeof(*buf))
+	if (rec->len < sizeof(struct tt_task))
 		return NULL;
 	/* Bodies are 8-byte aligned and tt_task needs 4: read in place. */
-	(void)buf;
 	return (const struct tt_task *)rec->body;
 }
 

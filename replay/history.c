@@ -374,8 +374,7 @@ static int count_file(struct history *h, const struct hist_owner *o,
 static int on_file(struct history *h, const struct tape_record *rec)
 {
 	struct hist_owner o;
-	struct tt_task t;
-	const struct tt_task *task = replay_record_task(rec, &t);
+	const struct tt_task *task = replay_record_task(rec);
 
 	if (!task || !attribute(h, task->pid, &o))
 		return 0;

@@ -377,9 +377,9 @@ struct replay_readline {
 int replay_decode_readline(const struct tape_record *rec,
 			   struct replay_readline *rl);
 
-/* The task of an event record (types 1..0x0fff with a task), or NULL. */
-const struct tt_task *replay_record_task(const struct tape_record *rec,
-					 struct tt_task *buf);
+/* The task of an event record (types 1..0x0fff with a task), or NULL;
+ * it points into REC's body. */
+const struct tt_task *replay_record_task(const struct tape_record *rec);
 
 /* The comm of a task, NUL-terminated (comm may fill all 16 bytes). */
 void replay_task_comm(const struct tt_task *t, char out[TT_COMM_LEN + 1]);

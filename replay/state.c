@@ -479,8 +479,7 @@ uint64_t replay_lost_events(const struct replay *rp)
 
 static void procs_update(struct replay_state *st, const struct tape_record *rec)
 {
-	struct tt_task buf;
-	const struct tt_task *t = replay_record_task(rec, &buf);
+	const struct tt_task *t = replay_record_task(rec);
 	/* One lookup serves the task and its exec or exit below (a fork
 	 * inserts the child, which may move entries: it looks up again). */
 	struct replay_proc *p = t ? proc_from_task(st, t) : NULL;
