@@ -439,9 +439,12 @@ static int write_mount_line(struct tape_writer *w, char *line)
 	return body_write(w, TT_REC_MOUNT, &b);
 }
 
-static int write_mounts(struct tape_writer *w)
+/* Call WRITE_LINE on each line of PATH until one fails; a file that
+ * cannot be opened is skipped (its records are optional). */
+static int write_each_line(struct tape_writer *w, const char *path,
+			   int (*write_line)(struct tape_writer *, char *))
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
 	int rc = 0;
@@ -449,39 +452,28 @@ static int write_mounts(struct tape_writer *w)
 	if (!f)
 		return 0;
 	while (!rc && getline(&line, &cap, f) > 0)
-		rc = write_mount_line(w, line);
+		rc = write_line(w, line);
 	free(line);
 	fclose(f);
 	return rc;
 }
 
-static int write_users(struct tape_writer *w)
+/* One /etc/passwd line "name:x:uid:..." as a TT_REC_USER. */
+static int write_user_line(struct tape_writer *w, char *line)
 {
-	FILE *f = fopen("/etc/passwd", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
+	char *name = line, *colon = strchr(line, ':');
+	char *uid_field = colon ? strchr(colon + 1, ':') : NULL;
+	struct tt_user u = {0};
+	struct body b = {0};
 
-	if (!f)
+	if (!uid_field)
 		return 0;
-	while (!rc && getline(&line, &cap, f) > 0) {
-		char *name = line, *colon = strchr(line, ':');
-		char *uid_field = colon ? strchr(colon + 1, ':') : NULL;
-		struct tt_user u = {0};
-		struct body b = {0};
-
-		if (!uid_field)
-			continue;
-		*colon = 0;
-		u.uid = strtoul(uid_field + 1, NULL, 10);
-		u.name_len = strlen(name) + 1;
-		body_put(&b, &u, sizeof(u));
-		body_put(&b, name, u.name_len);
-		rc = body_write(w, TT_REC_USER, &b);
-	}
-	free(line);
-	fclose(f);
-	return rc;
+	*colon = 0;
+	u.uid = strtoul(uid_field + 1, NULL, 10);
+	u.name_len = strlen(name) + 1;
+	body_put(&b, &u, sizeof(u));
+	body_put(&b, name, u.name_len);
+	return body_write(w, TT_REC_USER, &b);
 }
 
 int meta_segment_start(struct tape_writer *w, void *ctx)
@@ -499,8 +491,9 @@ int meta_segment_start(struct tape_writer *w, void *ctx)
 	if (!rc)
 		rc = write_procs(w);
 	if (!rc)
-		rc = write_mounts(w);
+		rc = write_each_line(w, "/proc/self/mountinfo",
+				     write_mount_line);
 	if (!rc)
-		rc = write_users(w);
+		rc = write_each_line(w, "/etc/passwd", write_user_line);
 	return rc;
 }
