@@ -286,6 +286,30 @@ static struct rd_slot *free_slot(struct tape_reader *r, uint32_t *idx)
 	return NULL;
 }
 
+/*
+ * A chunk the writer marked sorted (or one read in file order) is
+ * checked record by record as it is handed out.  Any other gets a pass
+ * that checks its framing, makes its ts absolute and tells if it is
+ * sorted after all; if not, it is handed out through a (ts, offset)
+ * array sorted once.  Returns false if the chunk is lost.
+ */
+static bool order_unsorted(struct tape_reader *r, struct rd_chunk *c,
+			   struct rd_slot *s, uint64_t block)
+{
+	bool sorted = frame_records(r, c, s);
+	s->delta = false; /* frame_records made the ts absolute */
+	if (sorted) {
+		s->n = 0; /* counted again as they are handed out */
+		return true;
+	}
+	if (build_order(s) < 0) {
+		chunk_lost(r, c, block, "out of memory");
+		return false;
+	}
+	s->use_order = true;
+	return true;
+}
+
 /* Decode chunk CI into a free slot and make it live (unless damaged). */
 static void load_chunk(struct tape_reader *r, size_t ci)
 {
@@ -303,26 +327,16 @@ static void load_chunk(struct tape_reader *r, size_t ci)
 	s->prev_ts = 0;
 	s->ci = ci;
 	s->delta = c->ts_delta;
-	/* A chunk the writer marked sorted (or file order) is checked as it
-	 * is read; any other gets a pass that also tells if it is sorted. */
-	if (!c->sorted && !r->opts.file_order) {
-		bool sorted = frame_records(r, c, s);
-		s->delta = false; /* frame_records made the ts absolute */
-		if (!sorted) {
-			if (build_order(s) < 0) {
-				chunk_lost(r, c, (uint64_t)block,
-					   "out of memory");
-				return;
-			}
-			s->use_order = true;
-		} else {
-			s->n = 0;
-		}
-	}
-	if (s->use_order ? s->n == 0 : !seq_head(r, s))
+	if (!c->sorted && !r->opts.file_order &&
+	    !order_unsorted(r, c, s, (uint64_t)block))
 		return;
-	if (s->use_order)
+	if (s->use_order) {
+		if (s->n == 0)
+			return;
 		s->head_ts = s->order[0].ts;
+	} else if (!seq_head(r, s)) {
+		return;
+	}
 	s->seg = c->seg;
 	s->load_no = r->loads++;
 	s->in_use = true;
