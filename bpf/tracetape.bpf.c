@@ -8,17 +8,22 @@
  * go to the ring buffer together, in one bpf_ringbuf_output() (see
  * STAGE_FLUSH).  The recorder appends the samples unchanged.
  *
- * Hooks are tracepoints only (this project's kernels may lack kprobes and
- * fentry): one sys_exit program for every file system call (arguments come
- * from the saved user registers, still intact at exit, so no enter->exit
- * map is needed), sched_process_exec/fork/exit for the process tree and a
- * uretprobe on bash's readline.
+ * The file system calls are hooked in one of two ways, chosen by the
+ * recorder at run time: one sys_exit tracepoint program for every call
+ * (tp_btf, or raw_tp; works on kernels without kprobes or fentry), or,
+ * where the kernel allows fexit, one fexit program per call on its
+ * syscall function.  Both read the arguments from the saved user
+ * registers, still intact at exit, so no enter->exit map is needed.
+ * sched_process_exec/fork/exit serve the process tree and a uretprobe on
+ * bash's readline the command lines.
  *
  * Tracepoint programs run with preemption disabled, so the per-CPU
  * scratch buffer cannot be reused under our feet by another program on the
  * same CPU (the kernel also refuses to recurse into the same program); the
  * flush timer can interrupt them, hence the compare-and-swap on the stage.
- * The uretprobe may be preempted: it reserves its record in the ring.
+ * fexit programs may be preempted: they claim a second per-CPU buffer
+ * (see run_ctx).  The uretprobe may be preempted too: it reserves its
+ * record in the ring.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -93,6 +98,9 @@ struct scratch {
 	/* set while merge_rw changes a staged record: the flush timer
 	 * then waits rather than send it half-updated */
 	__u32 updating;
+	/* RUN_PREEMPTIBLE buffers: 1 while a program builds in it (64
+	 * bits: the compare-and-swap of BPF's base instruction set) */
+	__u64 claimed;
 };
 
 /* The per-CPU flush timers (tp_btf programs only: the kernel refuses
@@ -172,6 +180,8 @@ const volatile bool enable_exec = true;
 const volatile __u64 wakeup_bytes = 4 << 20;
 /* batch records per CPU (tp_btf only: needs the flush timers) */
 const volatile bool use_stage = false;
+/* possible CPUs: scratch_map holds two buffers per CPU (see run_ctx) */
+const volatile __u32 nr_cpus = 1;
 
 /* x86_64 system call numbers. */
 enum {
@@ -209,11 +219,32 @@ struct sys_call {
 	unsigned long arg[6];
 };
 
-static __always_inline struct scratch *scratch(void)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
+/*
+ * How the running program may use its CPU's scratch buffer.  Tracepoint
+ * programs run with preemption off: nothing else builds a record on the
+ * CPU meanwhile (but the flush timer may interrupt them).  fexit programs
+ * may be preempted, and a program of another task on the same CPU may
+ * then start: they use a second scratch buffer per CPU, claimed for the
+ * whole program (see claim_scratch), and send records straight out.
+ */
+enum run_ctx {
+	RUN_STAGED,	 /* tp_btf: preemption off, may batch (use_stage) */
+	RUN_DIRECT,	 /* raw_tp: preemption off, straight to the ring */
+	RUN_PREEMPTIBLE, /* fexit: own claimed buffer, straight to the ring */
+};
 
-	return bpf_map_lookup_elem(&scratch_map, &cpu);
+static __always_inline bool is_staged(enum run_ctx rc)
+{
+	return rc == RUN_STAGED && use_stage;
+}
+
+static __always_inline struct scratch *scratch(enum run_ctx rc)
+{
+	__u32 key = bpf_get_smp_processor_id();
+
+	if (rc == RUN_PREEMPTIBLE)
+		key += nr_cpus;
+	return bpf_map_lookup_elem(&scratch_map, &key);
 }
 
 /* Where the record being built lies: after the staged ones, or at 0. */
@@ -229,11 +260,11 @@ static __always_inline void flush_stage(struct scratch *s);
  * Start a record: the buffer to build it in.  STAGED is a constant true
  * in tp_btf programs and false elsewhere (direct output).
  */
-static __always_inline __u8 *begin_record(bool staged)
+static __always_inline __u8 *begin_record(enum run_ctx rc)
 {
-	struct scratch *s = scratch();
+	struct scratch *s = scratch(rc);
+	bool staged = is_staged(rc);
 
-	staged = staged && use_stage;
 	if (!s)
 		return NULL;
 	if (staged) {
@@ -245,9 +276,9 @@ static __always_inline __u8 *begin_record(bool staged)
 	return record_buf(s, staged);
 }
 
-static __always_inline struct dir_walk *scratch_walk(void)
+static __always_inline struct dir_walk *scratch_walk(enum run_ctx rc)
 {
-	struct scratch *s = scratch();
+	struct scratch *s = scratch(rc);
 
 	return s ? &s->walk : NULL;
 }
@@ -257,8 +288,9 @@ static __always_inline void count_loss(__u64 records)
 	__u32 zero = 0;
 	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
 
+	/* atomic: a preemptible program may share the counter */
 	if (n)
-		*n += records;
+		__sync_fetch_and_add(n, records);
 }
 
 /* task->comm is NUL-padded too (the kernel sets it with strscpy_pad), so
@@ -277,9 +309,9 @@ static __always_inline bool comm_matches(void)
  * part of the hot path, so the last answer is kept per CPU: a busy
  * process asks again and again on the same CPU.
  */
-static __always_inline bool is_traced(__u32 tgid)
+static __always_inline bool is_traced(__u32 tgid, enum run_ctx rc)
 {
-	struct scratch *s = scratch();
+	struct scratch *s = scratch(rc);
 	__u64 gen = traced_gen;
 	bool found;
 
@@ -295,7 +327,7 @@ static __always_inline bool is_traced(__u32 tgid)
 }
 
 /* Does the current task pass the filters?  Cheapest checks first. */
-static __always_inline bool wanted_in(bool cache)
+static __always_inline bool wanted_in(bool cache, enum run_ctx rc)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
@@ -304,7 +336,7 @@ static __always_inline bool wanted_in(bool cache)
 	if (filter_uid && (__u32)bpf_get_current_uid_gid() != target_uid)
 		return false;
 	if (filter_pids &&
-	    !(cache ? is_traced(tgid)
+	    !(cache ? is_traced(tgid, rc)
 		    : bpf_map_lookup_elem(&traced, &tgid) != NULL))
 		return false;
 	if (filter_comm && !comm_matches())
@@ -312,7 +344,7 @@ static __always_inline bool wanted_in(bool cache)
 	return true;
 }
 
-#define wanted() wanted_in(true)
+#define wanted(rc) wanted_in(true, rc)
 
 /*
  * Who is running, read straight from the task (plain loads: cheaper than
@@ -367,7 +399,7 @@ static __always_inline void flush_stage(struct scratch *s)
 
 static int on_flush_timer(void *map, __u32 *key, struct flush_timer *ft)
 {
-	struct scratch *s = scratch();
+	struct scratch *s = scratch(RUN_STAGED);
 
 	/* the timer is pinned to its CPU: flush only that CPU's stage */
 	if (!s || *key != bpf_get_smp_processor_id())
@@ -400,15 +432,15 @@ static __always_inline void arm_flush_timer(void)
  * add it to the CPU's stage (STAGED) or hand it to the ring buffer.
  */
 static __always_inline void emit(__u8 *buf, __u16 type, __u32 body_len,
-				 bool staged)
+				 enum run_ctx rc)
 {
 	struct tt_rec_hdr *hdr = (void *)buf;
-	struct scratch *s = scratch();
+	struct scratch *s = scratch(rc);
+	bool staged = is_staged(rc);
 	__u32 used = sizeof(*hdr) + body_len;
 	__u32 size = (used + 7) & ~7u;
 	__u64 old, new;
 
-	staged = staged && use_stage;
 	if (!s || size >= SCRATCH_SIZE)
 		return;
 	size &= SCRATCH_SIZE -
@@ -461,11 +493,11 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 	return (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
 }
 
-/* bpf_loop callback: one step up, crossing a mount point if needed. */
-/* bpf_loop callback: one step up, crossing a mount point if needed. */
-static long dir_step(__u32 i, void *unused)
+/* bpf_loop callback: one step up, crossing a mount point if needed.
+ * CTX points to the program's enum run_ctx. */
+static long dir_step(__u32 i, void *ctx)
 {
-	struct scratch *s = scratch();
+	struct scratch *s = scratch(*(enum run_ctx *)ctx);
 	struct dentry *dentry, *root, *parent;
 	struct dir_walk *w;
 	struct mount *mnt;
@@ -509,9 +541,10 @@ static long dir_step(__u32 i, void *unused)
  */
 static __always_inline __u32 put_dir(__u8 *buf, __u32 off,
 				     struct dentry *dentry,
-				     struct vfsmount *vfsmnt, bool *truncated)
+				     struct vfsmount *vfsmnt, bool *truncated,
+				     enum run_ctx rc)
 {
-	struct dir_walk *w = scratch_walk();
+	struct dir_walk *w = scratch_walk(rc);
 	__u32 end;
 
 	if (!w)
@@ -521,7 +554,7 @@ static __always_inline __u32 put_dir(__u8 *buf, __u32 off,
 	w->off = off;
 	w->start = off;
 	w->done = 0;
-	bpf_loop(DIR_MAX_STEPS, dir_step, NULL, 0);
+	bpf_loop(DIR_MAX_STEPS, dir_step, &rc, 0);
 	*truncated = !w->done;
 	end = w->off;
 	if (end <= off) {
@@ -533,7 +566,7 @@ static __always_inline __u32 put_dir(__u8 *buf, __u32 off,
 
 /* The directory a relative path given with DIRFD is resolved against. */
 static __always_inline __u32 put_dirfd_dir(__u8 *buf, __u32 off, long dirfd,
-					   bool *truncated)
+					   bool *truncated, enum run_ctx rc)
 {
 	struct dentry *dentry;
 	struct vfsmount *mnt;
@@ -553,7 +586,7 @@ static __always_inline __u32 put_dirfd_dir(__u8 *buf, __u32 off, long dirfd,
 	}
 	if (!dentry || !mnt)
 		return 0;
-	return put_dir(buf, off, dentry, mnt, truncated);
+	return put_dir(buf, off, dentry, mnt, truncated, rc);
 }
 
 /* Copy a user path string; returns its length with the NUL, 0 if none. */
@@ -573,7 +606,8 @@ static __always_inline __u32 put_user_path(__u8 *buf, __u32 off,
 static __always_inline __u16 put_path_and_dir(__u8 *buf, __u32 *off,
 					      const char *upath, long dirfd,
 					      __u16 *dir_len, __u16 *flags,
-					      __u16 truncated_bit)
+					      __u16 truncated_bit,
+					      enum run_ctx rc)
 {
 	__u32 path_len = put_user_path(buf, *off, upath);
 	char first = buf[*off & SCRATCH_MASK];
@@ -583,7 +617,7 @@ static __always_inline __u16 put_path_and_dir(__u8 *buf, __u32 *off,
 	if (path_len > 1 && first != '/') {
 		bool truncated = false;
 
-		*dir_len = put_dirfd_dir(buf, *off, dirfd, &truncated);
+		*dir_len = put_dirfd_dir(buf, *off, dirfd, &truncated, rc);
 		*off += *dir_len;
 		if (truncated)
 			*flags |= truncated_bit;
@@ -616,9 +650,9 @@ new_file_op(__u8 *buf, const struct sys_call *c, __u16 sys)
 
 #define FILE_OP_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_file_op))
 
-static __always_inline void on_open(const struct sys_call *c, bool staged)
+static __always_inline void on_open(const struct sys_call *c, enum run_ctx rc)
 {
-	__u8 *buf = begin_record(staged);
+	__u8 *buf = begin_record(rc);
 	struct tt_file_op *op;
 	const char *upath;
 	__u32 off = FILE_OP_START;
@@ -663,7 +697,7 @@ static __always_inline void on_open(const struct sys_call *c, bool staged)
 		op->mode = 0;
 	op->path_len =
 		put_path_and_dir(buf, &off, upath, op->dirfd, &op->dir_len,
-				 &op->reserved, TT_FILE_DIR_TRUNCATED);
+				 &op->reserved, TT_FILE_DIR_TRUNCATED, rc);
 	if (c->ret >= 0) {
 		struct file *f = fd_file(c->ret);
 
@@ -672,12 +706,12 @@ static __always_inline void on_open(const struct sys_call *c, bool staged)
 			file_identity(f, &op->dev, &op->ino);
 		}
 	}
-	emit(buf, TT_REC_OPEN, off - sizeof(struct tt_rec_hdr), staged);
+	emit(buf, TT_REC_OPEN, off - sizeof(struct tt_rec_hdr), rc);
 }
 
-static __always_inline void on_unlink(const struct sys_call *c, bool staged)
+static __always_inline void on_unlink(const struct sys_call *c, enum run_ctx rc)
 {
-	__u8 *buf = begin_record(staged);
+	__u8 *buf = begin_record(rc);
 	struct tt_file_op *op;
 	const char *upath;
 	__u32 off = FILE_OP_START;
@@ -697,13 +731,13 @@ static __always_inline void on_unlink(const struct sys_call *c, bool staged)
 	}
 	op->path_len =
 		put_path_and_dir(buf, &off, upath, op->dirfd, &op->dir_len,
-				 &op->reserved, TT_FILE_DIR_TRUNCATED);
-	emit(buf, TT_REC_UNLINK, off - sizeof(struct tt_rec_hdr), staged);
+				 &op->reserved, TT_FILE_DIR_TRUNCATED, rc);
+	emit(buf, TT_REC_UNLINK, off - sizeof(struct tt_rec_hdr), rc);
 }
 
-static __always_inline void on_rename(const struct sys_call *c, bool staged)
+static __always_inline void on_rename(const struct sys_call *c, enum run_ctx rc)
 {
-	__u8 *buf = begin_record(staged);
+	__u8 *buf = begin_record(rc);
 	struct tt_file_op *op;
 	const char *from, *to;
 	__u32 off = FILE_OP_START;
@@ -727,11 +761,11 @@ static __always_inline void on_rename(const struct sys_call *c, bool staged)
 	}
 	op->path_len =
 		put_path_and_dir(buf, &off, from, op->dirfd, &op->dir_len,
-				 &op->reserved, TT_FILE_DIR_TRUNCATED);
+				 &op->reserved, TT_FILE_DIR_TRUNCATED, rc);
 	op->path2_len =
 		put_path_and_dir(buf, &off, to, op->dirfd2, &op->dir2_len,
-				 &op->reserved, TT_FILE_DIR2_TRUNCATED);
-	emit(buf, TT_REC_RENAME, off - sizeof(struct tt_rec_hdr), staged);
+				 &op->reserved, TT_FILE_DIR2_TRUNCATED, rc);
+	emit(buf, TT_REC_RENAME, off - sizeof(struct tt_rec_hdr), rc);
 }
 
 static __always_inline __u16 rw_syscall(long nr, bool *is_write)
@@ -827,11 +861,12 @@ static __always_inline void note_rw(struct scratch *s, __u32 tid, long fd,
 
 /* One tt_rw record: RET bytes read or written through FD by system call SYS. */
 static __always_inline void put_rw(long fd, long ret, __u16 sys, bool is_write,
-				   bool staged)
+				   enum run_ctx rc)
 {
 	struct file *f = fd_file(fd);
 	__u32 kind = sys | (is_write ? TT_RW_WRITE_KIND : 0);
-	struct scratch *s = scratch();
+	struct scratch *s = scratch(rc);
+	bool staged = is_staged(rc);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tt_rw *rw;
 	__u8 *buf;
@@ -839,10 +874,9 @@ static __always_inline void put_rw(long fd, long ret, __u16 sys, bool is_write,
 
 	if (!f || !s)
 		return;
-	staged = staged && use_stage;
 	if (staged && merge_rw(s, tid, fd, f, kind, ret))
 		return;
-	buf = begin_record(staged);
+	buf = begin_record(rc);
 	if (!buf)
 		return;
 	rw = (void *)(buf + sizeof(struct tt_rec_hdr));
@@ -863,17 +897,17 @@ static __always_inline void put_rw(long fd, long ret, __u16 sys, bool is_write,
 		buf + RW_START, NAME_BUF,
 		BPF_CORE_READ(f, f_path.dentry, d_name.name));
 	rw->name_len = n > 0 ? n : 0;
-	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len, staged);
+	emit(buf, TT_REC_RW, sizeof(*rw) + rw->name_len, rc);
 	if (staged)
 		note_rw(s, tid, fd, f, kind);
 }
 
-static __always_inline void on_rw(const struct sys_call *c, bool staged)
+static __always_inline void on_rw(const struct sys_call *c, enum run_ctx rc)
 {
 	bool is_write;
 	__u16 sys = rw_syscall(c->nr, &is_write);
 
-	put_rw(c->arg[0], c->ret, sys, is_write, staged);
+	put_rw(c->arg[0], c->ret, sys, is_write, rc);
 }
 
 /*
@@ -881,7 +915,7 @@ static __always_inline void on_rw(const struct sys_call *c, bool staged)
  * sendfile, splice): a read of RET bytes on the in file and a write of
  * RET bytes on the out file, so that per-file counts see e.g. cp(1).
  */
-static __always_inline void on_copy(const struct sys_call *c, bool staged)
+static __always_inline void on_copy(const struct sys_call *c, enum run_ctx rc)
 {
 	long in = c->arg[0], out = c->arg[2];
 	__u16 sys = c->nr == NR_splice ? TT_SYS_SPLICE : TT_SYS_COPY_FILE_RANGE;
@@ -891,8 +925,8 @@ static __always_inline void on_copy(const struct sys_call *c, bool staged)
 		out = c->arg[0];
 		sys = TT_SYS_SENDFILE;
 	}
-	put_rw(in, c->ret, sys, false, staged);
-	put_rw(out, c->ret, sys, true, staged);
+	put_rw(in, c->ret, sys, false, rc);
+	put_rw(out, c->ret, sys, true, rc);
 }
 
 #define EXEC_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_exec))
@@ -910,9 +944,9 @@ static __always_inline struct tt_exec *new_exec(__u8 *buf)
 
 /* A failed execve/execveat: filename and argv from the caller's memory. */
 static __always_inline void on_failed_exec(const struct sys_call *c,
-					   bool staged)
+					   enum run_ctx rc)
 {
-	__u8 *buf = begin_record(staged);
+	__u8 *buf = begin_record(rc);
 	const char *const *argv;
 	const char *filename;
 	struct tt_exec *e;
@@ -959,18 +993,18 @@ static __always_inline void on_failed_exec(const struct sys_call *c,
 	if (i == EXEC_ARGV_MAX)
 		e->flags |= TT_EXEC_TRUNCATED;
 	e->args_len = off - args_start;
-	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr), staged);
+	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr), rc);
 }
 
-static __always_inline void dispatch(const struct sys_call *c, bool staged)
+static __always_inline void dispatch(const struct sys_call *c, enum run_ctx rc)
 {
 	switch (c->nr) {
 	case NR_open:
 	case NR_openat:
 	case NR_openat2:
 	case NR_creat:
-		if (enable_open && wanted())
-			on_open(c, staged);
+		if (enable_open && wanted(rc))
+			on_open(c, rc);
 		break;
 	case NR_read:
 	case NR_write:
@@ -982,33 +1016,60 @@ static __always_inline void dispatch(const struct sys_call *c, bool staged)
 	case NR_pwritev:
 	case NR_preadv2:
 	case NR_pwritev2:
-		if (enable_rw && c->ret > 0 && wanted())
-			on_rw(c, staged);
+		if (enable_rw && c->ret > 0 && wanted(rc))
+			on_rw(c, rc);
 		break;
 	case NR_sendfile:
 	case NR_splice:
 	case NR_copy_file_range:
-		if (enable_rw && c->ret > 0 && wanted())
-			on_copy(c, staged);
+		if (enable_rw && c->ret > 0 && wanted(rc))
+			on_copy(c, rc);
 		break;
 	case NR_unlink:
 	case NR_unlinkat:
 	case NR_rmdir:
-		if (enable_life && wanted())
-			on_unlink(c, staged);
+		if (enable_life && wanted(rc))
+			on_unlink(c, rc);
 		break;
 	case NR_rename:
 	case NR_renameat:
 	case NR_renameat2:
-		if (enable_life && wanted())
-			on_rename(c, staged);
+		if (enable_life && wanted(rc))
+			on_rename(c, rc);
 		break;
 	case NR_execve:
 	case NR_execveat:
-		if (enable_exec && c->ret < 0 && wanted())
-			on_failed_exec(c, staged);
+		if (enable_exec && c->ret < 0 && wanted(rc))
+			on_failed_exec(c, rc);
 		break;
 	}
+}
+
+/*
+ * Would DISPATCH record C (apart from the process filters)?  Used when an
+ * fexit program finds its scratch buffer taken: the call is a loss only
+ * if it would have been recorded.
+ */
+static __always_inline bool selected(const struct sys_call *c)
+{
+	switch (c->nr) {
+	case NR_open:
+	case NR_openat:
+	case NR_openat2:
+	case NR_creat:
+		return enable_open;
+	case NR_unlink:
+	case NR_unlinkat:
+	case NR_rmdir:
+	case NR_rename:
+	case NR_renameat:
+	case NR_renameat2:
+		return enable_life;
+	case NR_execve:
+	case NR_execveat:
+		return enable_exec && c->ret < 0;
+	}
+	return enable_rw && c->ret > 0;
 }
 
 /* Is NR one of ours?  Checked before anything else is read. */
@@ -1055,7 +1116,7 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 	c.arg[3] = regs->r10;
 	c.arg[4] = regs->r8;
 	c.arg[5] = regs->r9;
-	dispatch(&c, true);
+	dispatch(&c, RUN_STAGED);
 	return 0;
 }
 
@@ -1074,18 +1135,97 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 	c.arg[3] = BPF_CORE_READ(regs, r10);
 	c.arg[4] = BPF_CORE_READ(regs, r8);
 	c.arg[5] = BPF_CORE_READ(regs, r9);
-	dispatch(&c, false);
+	dispatch(&c, RUN_DIRECT);
 	return 0;
 }
+
+/*
+ * The fexit upgrade: one program per system call, on the kernel's syscall
+ * entry function (__x64_sys_NAME, whose only argument is the caller's
+ * saved registers).  Each fires for its own system call only, instead of
+ * the sys_exit tracepoint's run on every system call of every process.
+ * The recorder loads these where the kernel allows fexit and falls back
+ * to sys_exit otherwise.  fexit programs may be preempted, so each claims
+ * its CPU's second scratch buffer first (RUN_PREEMPTIBLE); a program that
+ * finds it taken (another task's program, preempted mid-record on this
+ * CPU) counts the call as lost.
+ */
+static __always_inline bool claim_scratch(struct scratch *s)
+{
+	return __sync_val_compare_and_swap(&s->claimed, 0, 1) == 0;
+}
+
+static __always_inline int on_fexit(long nr, struct pt_regs *regs, long ret)
+{
+	struct scratch *s = scratch(RUN_PREEMPTIBLE);
+	struct sys_call c;
+
+	c.nr = nr;
+	c.ret = ret;
+	if (!s || !selected(&c))
+		return 0;
+	c.arg[0] = regs->di;
+	c.arg[1] = regs->si;
+	c.arg[2] = regs->dx;
+	c.arg[3] = regs->r10;
+	c.arg[4] = regs->r8;
+	c.arg[5] = regs->r9;
+	if (!claim_scratch(s)) {
+		if (wanted_in(false, RUN_PREEMPTIBLE))
+			count_loss(1);
+		return 0;
+	}
+	dispatch(&c, RUN_PREEMPTIBLE);
+	/* only programs on this CPU use S: ordering the compiler suffices */
+	asm volatile("" ::: "memory");
+	s->claimed = 0;
+	return 0;
+}
+
+/* fexit_FUNC on __x64_sys_FUNC, the kernel function of system call NR */
+#define FEXIT_SYSCALL_NR(func, nr)                                             \
+	SEC("fexit/__x64_sys_" #func)                                          \
+	int BPF_PROG(fexit_##func, struct pt_regs *regs, long ret)             \
+	{                                                                      \
+		return on_fexit(nr, regs, ret);                                \
+	}
+#define FEXIT_SYSCALL(name) FEXIT_SYSCALL_NR(name, NR_##name)
+
+FEXIT_SYSCALL(open)
+FEXIT_SYSCALL(openat)
+FEXIT_SYSCALL(openat2)
+FEXIT_SYSCALL(creat)
+FEXIT_SYSCALL(read)
+FEXIT_SYSCALL(write)
+FEXIT_SYSCALL(pread64)
+FEXIT_SYSCALL(pwrite64)
+FEXIT_SYSCALL(readv)
+FEXIT_SYSCALL(writev)
+FEXIT_SYSCALL(preadv)
+FEXIT_SYSCALL(pwritev)
+FEXIT_SYSCALL(preadv2)
+FEXIT_SYSCALL(pwritev2)
+FEXIT_SYSCALL_NR(sendfile64, NR_sendfile) /* x86_64's sendfile is it */
+FEXIT_SYSCALL(splice)
+FEXIT_SYSCALL(copy_file_range)
+FEXIT_SYSCALL(unlink)
+FEXIT_SYSCALL(unlinkat)
+FEXIT_SYSCALL(rmdir)
+FEXIT_SYSCALL(rename)
+FEXIT_SYSCALL(renameat)
+FEXIT_SYSCALL(renameat2)
+FEXIT_SYSCALL(execve)
+FEXIT_SYSCALL(execveat)
 
 /* Count the NUL-terminated strings in BUF[0..LEN): bpf_loop callback. */
 struct count_ctx {
 	__u32 start, len, count, last_end;
+	enum run_ctx rc;
 };
 
 static long count_one(__u32 i, struct count_ctx *cc)
 {
-	struct scratch *s = scratch();
+	struct scratch *s = scratch(cc->rc);
 	__u8 *buf = s ? record_buf(s, s->walk.staged) : NULL;
 
 	if (!buf || i >= cc->len)
@@ -1101,7 +1241,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	const bool staged = true;
+	const enum run_ctx rc = RUN_STAGED;
 	struct mm_struct *mm;
 	unsigned long arg_start, arg_end, len;
 	struct tt_exec *e;
@@ -1109,9 +1249,9 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
 	__u8 *buf;
 	long n;
 
-	if (!enable_exec || !wanted())
+	if (!enable_exec || !wanted(rc))
 		return 0;
-	buf = begin_record(staged);
+	buf = begin_record(rc);
 	if (!buf)
 		return 0;
 	e = new_exec(buf);
@@ -1135,7 +1275,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
 		len = 0;
 	if (e->flags & TT_EXEC_TRUNCATED) {
 		/* keep whole strings only, and count them */
-		struct count_ctx cc = {.start = off, .len = len};
+		struct count_ctx cc = {.start = off, .len = len, .rc = rc};
 
 		bpf_loop(EXEC_ARGS_MAX, count_one, &cc, 0);
 		e->argc = cc.count;
@@ -1145,21 +1285,21 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid,
 	}
 	e->args_len = len;
 	off += len;
-	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr), staged);
+	emit(buf, TT_REC_EXEC, off - sizeof(struct tt_rec_hdr), rc);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 {
-	const bool staged = true;
+	const enum run_ctx rc = RUN_STAGED;
 	__u32 child_pid = BPF_CORE_READ(child, pid);
 	struct tt_fork *f;
 	__u8 *buf;
 
 	if (child_pid != BPF_CORE_READ(child, tgid))
 		return 0; /* a new thread, not a new process */
-	if (!wanted())
+	if (!wanted(rc))
 		return 0;
 	if (follow_children) {
 		__u8 one = 1;
@@ -1167,21 +1307,21 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 		bpf_map_update_elem(&traced, &child_pid, &one, BPF_ANY);
 		__sync_fetch_and_add(&traced_gen, 1);
 	}
-	buf = begin_record(staged);
+	buf = begin_record(rc);
 	if (!buf)
 		return 0;
 	f = (void *)(buf + sizeof(struct tt_rec_hdr));
 	__builtin_memset(f, 0, sizeof(*f));
 	fill_task(&f->task);
 	f->child_pid = child_pid;
-	emit(buf, TT_REC_FORK, sizeof(*f), staged);
+	emit(buf, TT_REC_FORK, sizeof(*f), rc);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_exit, struct task_struct *p)
 {
-	const bool staged = true;
+	const enum run_ctx rc = RUN_STAGED;
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -1190,18 +1330,18 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 
 	if (tgid != (__u32)id)
 		return 0; /* a thread, not the process */
-	if (!wanted())
+	if (!wanted(rc))
 		return 0;
 	if (filter_pids && bpf_map_delete_elem(&traced, &tgid) == 0)
 		__sync_fetch_and_add(&traced_gen, 1);
-	buf = begin_record(staged);
+	buf = begin_record(rc);
 	if (!buf)
 		return 0;
 	x = (void *)(buf + sizeof(struct tt_rec_hdr));
 	__builtin_memset(x, 0, sizeof(*x));
 	fill_task(&x->task);
 	x->exit_code = BPF_CORE_READ(task, exit_code);
-	emit(buf, TT_REC_EXIT, sizeof(*x), staged);
+	emit(buf, TT_REC_EXIT, sizeof(*x), rc);
 	return 0;
 }
 
@@ -1219,7 +1359,7 @@ int BPF_KRETPROBE(bash_readline, const char *line)
 	__u32 end;
 	long n;
 
-	if (!line || !wanted_in(false))
+	if (!line || !wanted_in(false, RUN_DIRECT))
 		return 0;
 	hdr = bpf_ringbuf_reserve(&events, room, 0);
 	if (!hdr) {

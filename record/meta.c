@@ -217,6 +217,7 @@ static int write_options(struct tape_writer *w, const struct meta_ctx *m)
 	kvf(&b, "zstd_level", "%d", o->zstd_level);
 	kvf(&b, "flush_interval_ms", "%u", o->flush_interval_ms);
 	kvf(&b, "ring_size", "%llu", (unsigned long long)o->ring_size);
+	kv(&b, "mechanism", rec_mechanism_name(o->mechanism));
 	return body_write(w, TT_REC_OPTIONS, &b);
 }
 
@@ -233,6 +234,8 @@ static int write_probes(struct tape_writer *w, const struct probes *p)
 		kv(&b, "attached", s->attached ? "1" : "0");
 		if (!s->attached)
 			kv(&b, "error", s->error);
+		if (s->note[0])
+			kv(&b, "note", s->note);
 		rc = body_write(w, TT_REC_PROBE, &b);
 	}
 	return rc;

@@ -33,6 +33,8 @@ static const char usage_text[] =
 	"(default 1000)\n"
 	"  --ring-size SIZE     BPF ring buffer size, a power of two, "
 	"64K..1G (default 16M)\n"
+	"  --mechanism M        hook file system calls with auto (default),\n"
+	"                       fexit, tracepoint or raw_tp\n"
 	"  -q                   no status line, no summary\n"
 	"  -h, --help           this help\n"
 	"  --version            print the version\n"
@@ -49,6 +51,7 @@ enum {
 	OPT_ZSTD_LEVEL,
 	OPT_FLUSH_INTERVAL,
 	OPT_RING_SIZE,
+	OPT_MECHANISM,
 	OPT_VERSION,
 };
 
@@ -61,6 +64,7 @@ static const struct option long_options[] = {
 	{"zstd-level", required_argument, NULL, OPT_ZSTD_LEVEL},
 	{"flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL},
 	{"ring-size", required_argument, NULL, OPT_RING_SIZE},
+	{"mechanism", required_argument, NULL, OPT_MECHANISM},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -185,6 +189,30 @@ void rec_groups_name(unsigned bits, char *buf, size_t size)
 	}
 }
 
+static const char *const mechanism_names[] = {
+	[REC_MECH_AUTO] = "auto",
+	[REC_MECH_FEXIT] = "fexit",
+	[REC_MECH_TRACEPOINT] = "tracepoint",
+	[REC_MECH_RAW_TP] = "raw_tp",
+};
+
+const char *rec_mechanism_name(enum rec_mechanism m)
+{
+	return mechanism_names[m];
+}
+
+static int parse_mechanism(const char *arg, enum rec_mechanism *m)
+{
+	for (size_t i = 0;
+	     i < sizeof(mechanism_names) / sizeof(*mechanism_names); i++) {
+		if (!strcmp(arg, mechanism_names[i])) {
+			*m = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void set_defaults(struct rec_opts *o, int argc, char **argv)
 {
 	memset(o, 0, sizeof(*o));
@@ -274,6 +302,12 @@ static int apply_option(struct rec_opts *o, int c, const char *arg)
 			return bad_value("--ring-size", arg,
 					 "want a power of two, 64K..1G");
 		o->ring_size = v;
+		return 0;
+	case OPT_MECHANISM:
+		if (parse_mechanism(arg, &o->mechanism))
+			return bad_value("--mechanism", arg,
+					 "want auto, fexit, tracepoint or "
+					 "raw_tp");
 		return 0;
 	}
 	return -1;

@@ -20,6 +20,19 @@ enum rec_group {
 	REC_GROUP_ALL = 0x1f,
 };
 
+/*
+ * How the file system calls are hooked (--mechanism).  AUTO tries fexit
+ * on the syscall functions, then the sys_exit tracepoint as tp_btf, then
+ * as raw_tp; the others try only what they name (TRACEPOINT: tp_btf, then
+ * raw_tp).
+ */
+enum rec_mechanism {
+	REC_MECH_AUTO,
+	REC_MECH_FEXIT,
+	REC_MECH_TRACEPOINT,
+	REC_MECH_RAW_TP,
+};
+
 struct rec_opts {
 	const char *out_dir; /* NULL: default name */
 	double duration_s;   /* -d, 0 = until stopped */
@@ -36,6 +49,7 @@ struct rec_opts {
 	int zstd_level;
 	uint32_t flush_interval_ms;
 	uint64_t ring_size;
+	enum rec_mechanism mechanism;
 	bool quiet;
 	char **command; /* -- COMMAND [ARG...], NULL-terminated, or NULL */
 	int argc;	/* the recorder's own argv, for the tape */
@@ -47,6 +61,9 @@ struct rec_opts {
  * (--help, --version printed), -1 on a usage error (message printed).
  */
 int rec_opts_parse(struct rec_opts *opts, int argc, char **argv);
+
+/* "auto", "fexit", "tracepoint" or "raw_tp". */
+const char *rec_mechanism_name(enum rec_mechanism m);
 
 /* "open,rw" for the groups in BITS, into BUF. */
 void rec_groups_name(unsigned bits, char *buf, size_t size);

@@ -2,10 +2,13 @@
 /*
  * probes.c - load tracetape.bpf.c through its skeleton and attach it.
  *
- * The sys_exit program is tried as tp_btf first (direct, cheap register
- * loads) and as raw_tp when tp_btf does not load.  Every probe's outcome
- * is kept in struct probe_status so the tape says what was recorded and
- * how.
+ * The file system calls are hooked in one of three ways, tried in this
+ * order (--mechanism auto): fexit programs on the syscall functions
+ * (__x64_sys_*: they run only for the calls wanted, where the kernel
+ * allows fexit), one tp_btf program on the sys_exit tracepoint (direct,
+ * cheap register loads), the same as raw_tp.  A way that does not load or
+ * attach falls back to the next, and the tape's probe records say which
+ * one was used and why the better ones were not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,12 +77,68 @@ static bool kernel_has_pinned_timers(void)
 	return major > 6 || (major == 6 && minor >= 7);
 }
 
+/* How the file system calls are hooked, best first. */
+enum hook {
+	HOOK_FEXIT,
+	HOOK_TP_BTF,
+	HOOK_RAW_TP,
+	HOOK_NONE,
+};
+
+static const char *const hook_names[] = {"fexit", "tp_btf:sys_exit",
+					 "raw_tp:sys_exit"};
+
+#define SYSCALL_GROUPS                                                         \
+	(REC_GROUP_OPEN | REC_GROUP_RW | REC_GROUP_LIFE | REC_GROUP_EXEC)
+
+/* The fexit programs (fexit_FUNC in tracetape.bpf.c, on __x64_sys_FUNC)
+ * and their groups. */
+static const struct {
+	const char *func;
+	unsigned group;
+} fexit_calls[] = {
+	{"open", REC_GROUP_OPEN},
+	{"openat", REC_GROUP_OPEN},
+	{"openat2", REC_GROUP_OPEN},
+	{"creat", REC_GROUP_OPEN},
+	{"read", REC_GROUP_RW},
+	{"write", REC_GROUP_RW},
+	{"pread64", REC_GROUP_RW},
+	{"pwrite64", REC_GROUP_RW},
+	{"readv", REC_GROUP_RW},
+	{"writev", REC_GROUP_RW},
+	{"preadv", REC_GROUP_RW},
+	{"pwritev", REC_GROUP_RW},
+	{"preadv2", REC_GROUP_RW},
+	{"pwritev2", REC_GROUP_RW},
+	{"sendfile64", REC_GROUP_RW},
+	{"splice", REC_GROUP_RW},
+	{"copy_file_range", REC_GROUP_RW},
+	{"unlink", REC_GROUP_LIFE},
+	{"unlinkat", REC_GROUP_LIFE},
+	{"rmdir", REC_GROUP_LIFE},
+	{"rename", REC_GROUP_LIFE},
+	{"renameat", REC_GROUP_LIFE},
+	{"renameat2", REC_GROUP_LIFE},
+	{"execve", REC_GROUP_EXEC},
+	{"execveat", REC_GROUP_EXEC},
+};
+#define NFEXIT (sizeof(fexit_calls) / sizeof(fexit_calls[0]))
+
+/* The program fexit_CALL of the object, or NULL. */
+static struct bpf_program *fexit_prog(struct tracetape_bpf *skel, size_t i)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "fexit_%s", fexit_calls[i].func);
+	return bpf_object__find_program_by_name(skel->obj, name);
+}
+
 static void configure(struct tracetape_bpf *skel, const struct rec_opts *o,
-		      int ncpus, bool btf_sys_exit)
+		      int ncpus, enum hook hook)
 {
 	unsigned g = o->groups;
-	bool sys_exit = g & (REC_GROUP_OPEN | REC_GROUP_RW | REC_GROUP_LIFE |
-			     REC_GROUP_EXEC);
+	bool sys_exit = g & SYSCALL_GROUPS;
 
 	skel->rodata->self_tgid = getpid();
 	skel->rodata->filter_uid = o->filter_uid;
@@ -99,28 +158,36 @@ static void configure(struct tracetape_bpf *skel, const struct rec_opts *o,
 	skel->rodata->wakeup_bytes = o->ring_size / 4;
 
 	bpf_map__set_max_entries(skel->maps.events, o->ring_size);
-	bpf_map__set_max_entries(skel->maps.scratch_map, ncpus);
+	/* two scratch buffers per CPU: tracepoints, fexit (see run_ctx) */
+	skel->rodata->nr_cpus = ncpus;
+	bpf_map__set_max_entries(skel->maps.scratch_map, 2 * ncpus);
 	bpf_map__set_max_entries(skel->maps.flush_timers, ncpus);
-	/* batching needs the flush timers, which only tp_btf may use */
-	skel->rodata->use_stage = btf_sys_exit && kernel_has_pinned_timers() &&
+	/* batching needs the flush timers, which raw_tp may not use; the
+	 * fexit programs never batch, the tp_btf sched programs may */
+	skel->rodata->use_stage = hook != HOOK_RAW_TP &&
+				  kernel_has_pinned_timers() &&
 				  !getenv("TRACETAPE_NO_BATCH");
 	bpf_program__set_autoload(skel->progs.sys_exit_btf,
-				  sys_exit && btf_sys_exit);
+				  sys_exit && hook == HOOK_TP_BTF);
 	bpf_program__set_autoload(skel->progs.sys_exit_raw,
-				  sys_exit && !btf_sys_exit);
+				  sys_exit && hook == HOOK_RAW_TP);
+	for (size_t i = 0; i < NFEXIT; i++)
+		bpf_program__set_autoload(fexit_prog(skel, i),
+					  hook == HOOK_FEXIT &&
+						  (g & fexit_calls[i].group));
 	bpf_program__set_autoload(skel->progs.sched_exec, g & REC_GROUP_EXEC);
 	bpf_program__set_autoload(skel->progs.bash_readline,
 				  g & REC_GROUP_BASH);
 }
 
-static int load(struct probes *p, const struct rec_opts *o, bool btf)
+static int load(struct probes *p, const struct rec_opts *o, enum hook hook)
 {
 	int err;
 
 	p->skel = tracetape_bpf__open();
 	if (!p->skel)
 		return -errno;
-	configure(p->skel, o, p->ncpus, btf);
+	configure(p->skel, o, p->ncpus, hook);
 	err = tracetape_bpf__load(p->skel);
 	if (err) {
 		tracetape_bpf__destroy(p->skel);
@@ -274,40 +341,112 @@ static void attach_bash(struct probes *p, const char *bash)
 	p->skel->links.bash_readline = link;
 }
 
-static void attach_all(struct probes *p, const struct rec_opts *o, bool btf)
+/* "fexit:__x64_sys_a,__x64_sys_b" for the fexit programs of GROUP. */
+static void fexit_mechanism(unsigned group, char *buf, size_t size)
 {
-	struct tracetape_bpf *sk = p->skel;
-	unsigned g = o->groups;
-	const char *sys_exit = btf ? "tp_btf:sys_exit" : "raw_tp:sys_exit";
-	struct bpf_program *prog =
-		btf ? sk->progs.sys_exit_btf : sk->progs.sys_exit_raw;
-	struct bpf_link *link = NULL;
+	size_t used = snprintf(buf, size, "fexit:");
 
-	if (g &
-	    (REC_GROUP_OPEN | REC_GROUP_RW | REC_GROUP_LIFE | REC_GROUP_EXEC)) {
-		struct probe_status *s = add_status(p, "syscalls", sys_exit);
+	for (size_t i = 0; i < NFEXIT && used < size; i++)
+		if (fexit_calls[i].group == group)
+			used += snprintf(buf + used, size - used,
+					 "%s__x64_sys_%s",
+					 buf[used - 1] == ':' ? "" : ",",
+					 fexit_calls[i].func);
+}
 
-		link = bpf_program__attach(prog);
-		set_result(s, link ? 0 : -errno, "attach failed");
-		if (btf)
-			sk->links.sys_exit_btf = link;
-		else
-			sk->links.sys_exit_raw = link;
+/*
+ * Attach every loaded fexit program.  All or nothing: on a failure the
+ * links made so far are undone, WHY says which one failed, and the
+ * caller falls back to the sys_exit tracepoint.
+ */
+static int attach_fexit(struct probes *p, unsigned groups, char *why,
+			size_t size)
+{
+	for (size_t i = 0; i < NFEXIT; i++) {
+		struct bpf_link *link;
+
+		if (!(groups & fexit_calls[i].group))
+			continue;
+		link = bpf_program__attach(fexit_prog(p->skel, i));
+		if (!link || p->nlinks == PROBES_LINKS) {
+			int err = link ? -E2BIG : -errno;
+
+			bpf_link__destroy(link);
+			snprintf(why, size, "attach to __x64_sys_%s: %s",
+				 fexit_calls[i].func, strerror(-err));
+			while (p->nlinks > 0)
+				bpf_link__destroy(p->links[--p->nlinks]);
+			return err;
+		}
+		p->links[p->nlinks++] = link;
 	}
-	/* the groups riding on sys_exit share its fate */
+	return 0;
+}
+
+/* The status entries of the groups hooked at the system calls. */
+static void syscall_statuses(struct probes *p, unsigned g, enum hook hook,
+			     bool attached, const char *note)
+{
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} on_sys_exit[] = {{REC_GROUP_OPEN, "opens"},
-			   {REC_GROUP_RW, "rw"},
-			   {REC_GROUP_LIFE, "life"},
-			   {REC_GROUP_EXEC, "exec_failed"}};
-	for (size_t i = 0; i < 4; i++) {
-		if (!(g & on_sys_exit[i].bit))
+	} groups[] = {{REC_GROUP_OPEN, "opens"},
+		      {REC_GROUP_RW, "rw"},
+		      {REC_GROUP_LIFE, "life"},
+		      {REC_GROUP_EXEC, "exec_failed"}};
+	char mech[512];
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		struct probe_status *s;
+
+		if (!(g & groups[i].bit))
 			continue;
-		struct probe_status *s =
-			add_status(p, on_sys_exit[i].name, sys_exit);
-		set_result(s, link ? 0 : EINVAL, "sys_exit did not attach");
+		if (hook == HOOK_FEXIT)
+			fexit_mechanism(groups[i].bit, mech, sizeof(mech));
+		else
+			snprintf(mech, sizeof(mech), "%s", hook_names[hook]);
+		s = add_status(p, groups[i].name, mech);
+		/* with sys_exit, the groups share its program's fate */
+		set_result(s, attached ? 0 : EINVAL, "sys_exit did not attach");
+		snprintf(s->note, sizeof(s->note), "%s", note);
+	}
+}
+
+/* Attach the sys_exit program (tp_btf or raw_tp) for groups G. */
+static void attach_sys_exit(struct probes *p, unsigned g, enum hook hook,
+			    const char *note)
+{
+	struct tracetape_bpf *sk = p->skel;
+	bool btf = hook == HOOK_TP_BTF;
+	struct probe_status *s = add_status(p, "syscalls", hook_names[hook]);
+	struct bpf_link *link = bpf_program__attach(
+		btf ? sk->progs.sys_exit_btf : sk->progs.sys_exit_raw);
+
+	set_result(s, link ? 0 : -errno, "attach failed");
+	snprintf(s->note, sizeof(s->note), "%s", note);
+	if (btf)
+		sk->links.sys_exit_btf = link;
+	else
+		sk->links.sys_exit_raw = link;
+	syscall_statuses(p, g, hook, link != NULL, note);
+}
+
+/*
+ * Attach everything but the fexit programs (attached, when HOOK is
+ * fexit, by attach_fexit already).  NOTE says why a better hook for
+ * the system calls was not used ("" when none was tried).
+ */
+static void attach_all(struct probes *p, const struct rec_opts *o,
+		       enum hook hook, const char *note)
+{
+	struct tracetape_bpf *sk = p->skel;
+	unsigned g = o->groups;
+
+	if (g & SYSCALL_GROUPS) {
+		if (hook == HOOK_FEXIT)
+			syscall_statuses(p, g, hook, true, note);
+		else
+			attach_sys_exit(p, g, hook, note);
 	}
 	if (g & REC_GROUP_EXEC)
 		sk->links.sched_exec = attach(p, sk->progs.sched_exec, "exec",
@@ -359,10 +498,50 @@ static int check_environment(void)
 	return 0;
 }
 
+/* The hooks --mechanism allows, best first, ending with HOOK_NONE. */
+static const enum hook hook_order[][4] = {
+	[REC_MECH_AUTO] = {HOOK_FEXIT, HOOK_TP_BTF, HOOK_RAW_TP, HOOK_NONE},
+	[REC_MECH_FEXIT] = {HOOK_FEXIT, HOOK_NONE},
+	[REC_MECH_TRACEPOINT] = {HOOK_TP_BTF, HOOK_RAW_TP, HOOK_NONE},
+	[REC_MECH_RAW_TP] = {HOOK_RAW_TP, HOOK_NONE},
+};
+
+/*
+ * Load (and for fexit, attach) with the best hook the kernel takes.
+ * NOTE collects why the better ones failed.  Returns the hook used, or
+ * HOOK_NONE with *ERR set.
+ */
+static enum hook load_best(struct probes *p, const struct rec_opts *o,
+			   char *note, size_t size, int *err)
+{
+	const enum hook *order = hook_order[o->mechanism];
+	size_t used = 0;
+
+	for (int i = 0; order[i] != HOOK_NONE; i++) {
+		char why[200] = "";
+
+		*err = load(p, o, order[i]);
+		if (*err)
+			snprintf(why, sizeof(why), "load refused: %s",
+				 strerror(*err < 0 ? -*err : *err));
+		else if (order[i] == HOOK_FEXIT)
+			*err = attach_fexit(p, o->groups, why, sizeof(why));
+		if (!*err)
+			return order[i];
+		probes_stop(p);
+		if (used < size)
+			used += snprintf(note + used, size - used, "%s%s %s",
+					 used ? "; " : "", hook_names[order[i]],
+					 why);
+	}
+	return HOOK_NONE;
+}
+
 int probes_start(struct probes *p, const struct rec_opts *o)
 {
-	bool btf = true;
-	int err;
+	char note[256] = "";
+	enum hook hook;
+	int err = 0;
 
 	memset(p, 0, sizeof(*p));
 	libbpf_debug = getenv("TRACETAPE_DEBUG") != NULL;
@@ -375,25 +554,21 @@ int probes_start(struct probes *p, const struct rec_opts *o)
 				"(/sys/devices/system/cpu/possible)\n");
 		return -1;
 	}
-	/* TRACETAPE_SYS_EXIT=raw_tp tests the fallback on kernels where
-	 * tp_btf would load */
-	const char *mech = getenv("TRACETAPE_SYS_EXIT");
-
-	if (mech && !strcmp(mech, "raw_tp"))
-		err = -1;
-	else
-		err = load(p, o, true);
-	if (err) {
-		btf = false;
-		err = load(p, o, false);
-	}
-	if (err) {
-		explain_load_error(err);
+	hook = load_best(p, o, note, sizeof(note), &err);
+	if (hook == HOOK_NONE) {
+		if (o->mechanism == REC_MECH_FEXIT)
+			fprintf(stderr,
+				"tracetape-record: --mechanism fexit: %s; this "
+				"kernel does not allow fexit on the system "
+				"call functions: use --mechanism auto\n",
+				note);
+		else
+			explain_load_error(err);
 		return -1;
 	}
 	for (int i = 0; i < o->npids; i++)
 		probes_trace_pid(p, o->pids[i]);
-	attach_all(p, o, btf);
+	attach_all(p, o, hook, note);
 	for (int i = 0; i < p->nstatus; i++) {
 		if (!p->status[i].attached)
 			fprintf(stderr,
@@ -429,6 +604,8 @@ int probes_lost_fd(const struct probes *p)
 
 void probes_stop(struct probes *p)
 {
+	while (p->nlinks > 0)
+		bpf_link__destroy(p->links[--p->nlinks]);
 	if (p->skel)
 		tracetape_bpf__destroy(p->skel);
 	p->skel = NULL;

@@ -16,15 +16,21 @@ struct tracetape_bpf;
 /* One probe as the tape's TT_REC_PROBE records describe it. */
 struct probe_status {
 	const char *name;    /* opens, rw, life, exec, exec_failed, ... */
-	char mechanism[320]; /* e.g. tp_btf:sys_exit */
+	char mechanism[512]; /* e.g. tp_btf:sys_exit */
 	bool attached;
 	char error[256]; /* why not, when !attached */
+	char note[256];	 /* e.g. why the fexit upgrade was not used */
 };
 
-#define PROBES_MAX 12
+#define PROBES_MAX   12
+#define PROBES_LINKS 32
+
+struct bpf_link;
 
 struct probes {
 	struct tracetape_bpf *skel;
+	struct bpf_link *links[PROBES_LINKS]; /* fexit links, not in skel */
+	int nlinks;
 	struct probe_status status[PROBES_MAX];
 	int nstatus;
 	int ncpus;
@@ -32,9 +38,12 @@ struct probes {
 
 /*
  * Open, configure (filters from OPTS, the recorder's own tgid) and load
- * the BPF object, then attach every selected program.  Returns 0 when at
- * least the object loaded; a probe that cannot attach is a warning and a
- * status entry.  -1 on a fatal error (message printed).
+ * the BPF object, then attach every selected program.  The file system
+ * calls are hooked as OPTS->mechanism says: with AUTO, fexit programs on
+ * the syscall functions where the kernel loads and attaches them, else
+ * the sys_exit tracepoint.  Returns 0 when at least the object loaded; a
+ * probe that cannot attach is a warning and a status entry.  -1 on a
+ * fatal error (message printed).
  */
 int probes_start(struct probes *p, const struct rec_opts *opts);
 

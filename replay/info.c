@@ -283,6 +283,13 @@ static void print_probes(FILE *f, const struct info *in)
 			fputs(": ", f);
 			replay_text_write(f, err);
 		}
+		/* e.g. why a better mechanism was not used */
+		const char *note = kv_get(p, "note");
+		if (note && *note) {
+			fputs(" (", f);
+			replay_text_write(f, note);
+			fputc(')', f);
+		}
 		fputc('\n', f);
 	}
 }

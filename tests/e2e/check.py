@@ -52,6 +52,26 @@ def check_health(recs, label):
            % (sum(r["type"] == "probe" for r in recs), bad or "none"))
 
 
+SYSCALL_PROBES = ("opens", "rw", "life", "exec_failed")
+
+
+def check_mechanism(recs, label, want):
+    """The system call probes say they used mechanism WANT (a prefix:
+    fexit, tp_btf, raw_tp); a fallback from a better one names why."""
+    probes = [r["kv"] for r in recs if r["type"] == "probe"
+              and r["kv"].get("name") in SYSCALL_PROBES]
+    mechs = sorted({p.get("mechanism", "").split(":")[0] for p in probes})
+    report(len(probes) == len(SYSCALL_PROBES) and mechs == [want],
+           label + " mechanism",
+           "system call probes %s use %s, want %s"
+           % ([p.get("name") for p in probes], mechs, want))
+    if want != "fexit":
+        notes = [p.get("note", "") for p in probes]
+        report(all(notes) or all(not n for n in notes),
+               label + " fallback note",
+               "notes on why fexit was not used: %s" % sorted(set(notes)))
+
+
 def check_opens(recs, expect):
     opens = [r for r in recs if r["type"] == "open"]
     want = [e for e in expect if e["kind"] == "open"]
@@ -296,6 +316,8 @@ def main():
     ap.add_argument("--parallel-tape")
     ap.add_argument("--parallel", type=int, nargs=2, metavar=("PROCS", "N"))
     ap.add_argument("--parallel-file")
+    ap.add_argument("--mechanism",
+                    help="fexit, tp_btf or raw_tp: what --tape must use")
     ap.add_argument("--loss-ref")
     ap.add_argument("--loss-small")
     a = ap.parse_args()
@@ -309,6 +331,8 @@ def main():
                        if r["type"] == "probe"})
         print("      probes: %s" % ", ".join(mech))
         check_health(recs, "workload tape")
+        if a.mechanism:
+            check_mechanism(recs, "workload tape", a.mechanism)
         check_opens(recs, expect)
         check_rw(recs, expect, workdir)
         check_lifetimes(recs, expect)

@@ -57,7 +57,7 @@ strace -f -qq -e signal=none -e trace=open,openat,openat2,creat \
 
 echo "== 2b. the workload again, sys_exit as raw_tp (the fallback)"
 rm -rf "$TMP/work"
-TRACETAPE_SYS_EXIT=raw_tp "$REC" -q -o "$TMP/tape-rawtp" \
+"$REC" -q --mechanism raw_tp -o "$TMP/tape-rawtp" \
 	-- "$WORKLOAD" "$TMP/work" "$TMP/expect-rawtp.json" ||
 	fail "recorder with raw_tp failed"
 
@@ -122,6 +122,7 @@ python3 "$HERE/check.py" --tracetape "$TT" \
 	--parallel-file "$TMP/small.txt" ||
 	fail "checks failed (KEEP=1 keeps $TMP)"
 python3 "$HERE/check.py" --tracetape "$TT" --tape "$TMP/tape-rawtp" \
+	--mechanism raw_tp \
 	--expect "$TMP/expect-rawtp.json" ||
 	fail "checks of the raw_tp tape failed (KEEP=1 keeps $TMP)"
 STATIC="$BUILD/tracetape-record-static"

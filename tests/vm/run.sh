@@ -133,6 +133,9 @@ mkdir -p "$HELPERS"
 cc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	tests/e2e/workload.c -o "$HELPERS/workload" ||
 	die "cannot build a static tests/e2e/workload.c"
+cc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	tests/e2e/loop.c -o "$HELPERS/loop" ||
+	die "cannot build a static tests/e2e/loop.c"
 clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I"$BUILD/bpf" \
 	-c tests/vm/probecheck.bpf.c -o "$HELPERS/probecheck.bpf.o" ||
 	die "cannot build tests/vm/probecheck.bpf.c (needs $BUILD/bpf/vmlinux.h from make)"
@@ -168,7 +171,7 @@ for applet in sys.stdin.read().split():
 	# bash with its libraries, so the readline uretprobe has a target
 	copy_with_libs /bin/bash "$r" || return 1
 	cp "$REC" "$r/bin/tracetape-record" &&
-		cp "$HELPERS/workload" "$HELPERS/probecheck" "$r/bin/" &&
+		cp "$HELPERS/workload" "$HELPERS/loop" "$HELPERS/probecheck" "$r/bin/" &&
 		cp "$HELPERS/probecheck.bpf.o" "$r/probecheck.bpf.o" &&
 		cp tests/vm/init.sh "$r/init" && chmod 755 "$r/init" || return 1
 	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
@@ -238,9 +241,11 @@ summarize_load_errors() { # ERRFILE
 	}' "$1" | head -n 40
 }
 
-check_tape() { # NAME TAPE EXPECT ERRFILE
-	local name=$1 tape=$2 expect=$3 err=$4 rc
-	rc=$(sed -n "s/^TTVM-RC $name //p" "$WORK/results.txt")
+check_tape() { # NAME MECHANISM: the tape /out/tape-NAME must use MECHANISM
+	local name=$1 mech=$2 rc
+	local tape=$OUT/tape-$name expect=$OUT/expect-$name.json
+	local err=$OUT/record-$name.err
+	rc=$(sed -n "s/^TTVM-RC record-$name //p" "$WORK/results.txt")
 	if [ "$rc" = 0 ]; then
 		pass "$name: tracetape-record -- workload exited 0 on 6.1"
 	else
@@ -274,8 +279,8 @@ check_tape() { # NAME TAPE EXPECT ERRFILE
 		fail "$name: tracetape info lists $nprobes probes, $unattached not attached"
 	fi
 	if python3 tests/e2e/check.py --tracetape "$TT" --tape "$tape" \
-		--expect "$expect" >"$WORK/$name.check" 2>&1; then
-		pass "$name: tests/e2e/check.py (opens, read/write counts, lifetimes, rename, execs, probes, losses)"
+		--expect "$expect" --mechanism "$mech" >"$WORK/$name.check" 2>&1; then
+		pass "$name: tests/e2e/check.py (opens, read/write counts, lifetimes, rename, execs, probes, losses, mechanism $mech)"
 	else
 		cat "$WORK/$name.check"
 		fail "$name: tests/e2e/check.py failed (output above)"
@@ -283,8 +288,27 @@ check_tape() { # NAME TAPE EXPECT ERRFILE
 }
 
 say "checking the tapes recorded on 6.1"
-check_tape record "$OUT/tape" "$OUT/expect.json" "$OUT/record.err"
-check_tape record-rawtp "$OUT/tape-rawtp" "$OUT/expect-rawtp.json" "$OUT/record-rawtp.err"
+check_tape auto fexit # the upgrade: 6.1 allows fexit
+check_tape tracepoint tp_btf
+check_tape rawtp raw_tp
+
+# Loop timings (TCG: emulated work, not real time): median ns per
+# iteration of the rounds, and the ratio to untraced.
+python3 - "$WORK/results.txt" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    if line.startswith("TTVM-LOOP "):
+        f = line.split()
+        if len(f) >= 3:
+            runs.setdefault(f[1], []).append(float(f[2]))
+base = statistics.median(runs.get("untraced", [0])) or None
+for m, v in runs.items():
+    med = statistics.median(v)
+    ratio = " ratio %.2f" % (med / base) if base else ""
+    print("INFO  vm: loop (TCG) %-10s median %.0f ns/iter over %d rounds%s"
+          % (m, med, len(v), ratio))
+PY
 
 info "total $(since "$T0") s"
 if [ $FAILED -ne 0 ]; then
