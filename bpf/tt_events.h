@@ -215,11 +215,24 @@ struct tt_clock {
 
 /* Events the kernel side could not hand over (ring buffer full). */
 struct tt_loss {
-	__u32 cpu;
-	__u32 reserved;
+	__u32 cpu;	/* TT_LOSS_CPU_ANY when not known per CPU */
+	__u32 cause;	/* enum tt_loss_cause (0 on older tapes) */
 	__u64 count;	/* events lost on this CPU in [since_ts, ts] */
 	__u64 since_ts; /* boot ns of the previous loss check */
 };
+
+/* Why events were lost. */
+enum tt_loss_cause {
+	/* the BPF side could not hand records over: ring buffer full, or
+	 * (fexit) its CPU's scratch buffer held by a preempted program */
+	TT_LOSS_RING = 0,
+	/* the kernel skipped a run of a program because that program was
+	 * already running on the CPU (recursion protection: with fexit, a
+	 * preempted run; bpf_prog_info.recursion_misses), per program */
+	TT_LOSS_SKIPPED = 1,
+};
+
+#define TT_LOSS_CPU_ANY 0xffffffffu
 
 /* /proc/loadavg, loads times 100. */
 struct tt_loadavg {
