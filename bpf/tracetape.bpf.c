@@ -1345,18 +1345,86 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 	return 0;
 }
 
-#define LINE_START (sizeof(struct tt_rec_hdr) + sizeof(struct tt_readline))
+#define LINE_START   (sizeof(struct tt_rec_hdr) + sizeof(struct tt_readline))
+#define TTY_START    (sizeof(struct tt_rec_hdr) + sizeof(struct tt_tty))
+#define TTY_NAME_LEN 64 /* struct tty_struct.name */
+#define TTY_ROOM     72 /* "pts/" + the name after "pts" + NUL, padded */
 
+/*
+ * The controlling terminal's name as ps(1) shows it, at NAME (TTY_ROOM
+ * zeroed bytes).  The kernel names a pseudo-terminal slave after its
+ * driver and index, "pts3"; ps shows "pts/3".  Other names ("tty1",
+ * "ttyS0") are the same in both.  Returns its bytes with the NUL, 0
+ * when it cannot be read.
+ */
+static __always_inline __u32 put_tty_name(__u8 *name, struct tty_struct *tty)
+{
+	char drv[4];
+	long n;
+
+	n = bpf_probe_read_kernel_str(drv, sizeof(drv),
+				      BPF_CORE_READ(tty, driver, name));
+	if (n == 4 && drv[0] == 'p' && drv[1] == 't' && drv[2] == 's') {
+		name[0] = 'p';
+		name[1] = 't';
+		name[2] = 's';
+		name[3] = '/';
+		n = bpf_probe_read_kernel_str(name + 4, TTY_NAME_LEN - 3,
+					      &tty->name[3]);
+		return n > 0 && n <= TTY_NAME_LEN - 3 ? n + 4 : 0;
+	}
+	n = bpf_probe_read_kernel_str(name, TTY_NAME_LEN, tty->name);
+	return n > 0 && n <= TTY_NAME_LEN ? n : 0;
+}
+
+/*
+ * A TT_REC_TTY record for the current task at HDR, stamped TS: its
+ * controlling terminal (signal->tty), or none.  Returns the record's
+ * framed bytes (header, body, padding), at most TTY_START + TTY_ROOM.
+ */
+static __always_inline __u32 put_tty(struct tt_rec_hdr *hdr, __u64 ts)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	struct tt_tty *t = (void *)(hdr + 1);
+	__u8 *name = (__u8 *)hdr + TTY_START;
+	__u32 len = 0;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	__builtin_memset(name, 0, TTY_ROOM); /* the padding too */
+	fill_task(&t->task);
+	if (tty)
+		len = put_tty_name(name, tty);
+	if (len) /* tty_devnum(): the driver's first device + index */
+		t->dev = (__u64)BPF_CORE_READ(tty, driver, major) << 20 |
+			 (__u32)(BPF_CORE_READ(tty, driver, minor_start) +
+				 BPF_CORE_READ(tty, index));
+	t->tty_len = len;
+	hdr->type = TT_REC_TTY;
+	hdr->flags = 0;
+	hdr->body_len = sizeof(*t) + len;
+	hdr->ts = ts;
+	return sizeof(*hdr) + ((sizeof(*t) + len + 7) & ~7u);
+}
+
+/*
+ * One sample per line: a TT_REC_TTY (the terminal it was typed on), the
+ * TT_REC_READLINE, then a zero header.  The terminal travels with every
+ * line rather than once per bash: a segment must replay alone, and a
+ * line's sample is lost or kept whole.
+ */
 SEC("uretprobe")
 int BPF_KRETPROBE(bash_readline, const char *line)
 {
 	/* reserved in the ring directly: this program may be preempted, so
 	 * it must not share the per-CPU scratch buffer; the recorder copies
-	 * the framed record and stops at the zero header after it */
-	const __u32 room = LINE_START + LINE_MAX_LEN + 24;
-	struct tt_rec_hdr *hdr;
+	 * the framed records and stops at the zero header after them */
+	const __u32 room =
+		TTY_START + TTY_ROOM + LINE_START + LINE_MAX_LEN + 24;
+	struct tt_rec_hdr *hdr, *rl;
 	struct tt_readline *r;
-	__u32 end;
+	__u32 at, end;
+	__u64 ts;
 	long n;
 
 	if (!line || !wanted_in(false, RUN_DIRECT))
@@ -1366,21 +1434,28 @@ int BPF_KRETPROBE(bash_readline, const char *line)
 		count_loss(1);
 		return 0;
 	}
-	r = (void *)(hdr + 1);
+	ts = bpf_ktime_get_boot_ns();
+	at = put_tty(hdr, ts);
+	if (at > TTY_START + TTY_ROOM) { /* cannot be: tells the verifier */
+		bpf_ringbuf_discard(hdr, 0);
+		return 0;
+	}
+	rl = (void *)((__u8 *)hdr + at);
+	r = (void *)(rl + 1);
 	__builtin_memset(r, 0, sizeof(*r));
 	fill_task(&r->task);
-	n = bpf_probe_read_user_str((__u8 *)hdr + LINE_START, LINE_MAX_LEN,
+	n = bpf_probe_read_user_str((__u8 *)rl + LINE_START, LINE_MAX_LEN,
 				    line);
 	if (n <= 0 || n > LINE_MAX_LEN) {
 		bpf_ringbuf_discard(hdr, 0);
 		return 0;
 	}
 	r->line_len = n;
-	hdr->type = TT_REC_READLINE;
-	hdr->flags = 0;
-	hdr->body_len = sizeof(*r) + n;
-	hdr->ts = bpf_ktime_get_boot_ns();
-	end = LINE_START + n;
+	rl->type = TT_REC_READLINE;
+	rl->flags = 0;
+	rl->body_len = sizeof(*r) + n;
+	rl->ts = ts;
+	end = at + LINE_START + n;
 	for (int i = 0; i < 24; i++) /* padding, then a zero header */
 		((__u8 *)hdr)[end + i] = 0;
 	bpf_ringbuf_submit(hdr, BPF_RB_NO_WAKEUP);

@@ -38,6 +38,7 @@ enum tt_rec_type {
 	TT_REC_FORK = 6,     /* struct tt_fork: a new process */
 	TT_REC_EXIT = 7,     /* struct tt_exit: a process ended */
 	TT_REC_READLINE = 8, /* struct tt_readline: a line typed into bash */
+	TT_REC_TTY = 9,	     /* struct tt_tty: a task's controlling terminal */
 
 	TT_REC_HOST = 0x1000, /* key=value strings: host identity */
 	TT_REC_OPTIONS =
@@ -269,6 +270,21 @@ struct tt_user {
 struct tt_segment_start {
 	__u64 segment_seq;   /* same as the segment header's */
 	__u64 events_before; /* event records written to earlier segments */
+};
+
+/*
+ * A task's controlling terminal (appended).  tracetape-record writes one
+ * in front of every TT_REC_READLINE, with the same ts, so a replay knows
+ * which terminal each bash line was typed on.  String after: tty, the
+ * terminal's name as ps(1) shows it: "pts/3" for a pseudo-terminal,
+ * else the kernel's name, "tty1", "ttyS0".  No controlling terminal:
+ * tty_len 0 and dev 0.
+ */
+struct tt_tty {
+	struct tt_task task;
+	__u64 dev;     /* kernel dev_t of the terminal (major<<20|minor) */
+	__u16 tty_len; /* bytes of tty incl. NUL; 0 = no terminal */
+	__u16 reserved[3];
 };
 
 #endif /* TT_EVENTS_H */
