@@ -310,6 +310,7 @@ struct recorder {
 	struct tape_writer *writer;
 	struct pump *pump;
 	struct child child;
+	int prog_fds[64]; /* the loaded BPF programs (pump: skipped runs) */
 };
 
 static int open_tape(struct recorder *r)
@@ -363,6 +364,10 @@ static int setup(struct recorder *r, const sigset_t *old_mask)
 	pc = (struct pump_config){
 		.ring_fd = probes_ring_fd(&r->probes),
 		.lost_fd = probes_lost_fd(&r->probes),
+		.prog_fds = r->prog_fds,
+		.nprogs = probes_prog_fds(&r->probes, r->prog_fds,
+					  sizeof(r->prog_fds) /
+						  sizeof(r->prog_fds[0])),
 		.ncpus = r->probes.ncpus,
 		.flush_interval_ms = r->opts.flush_interval_ms,
 		.writer = r->writer,

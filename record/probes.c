@@ -597,6 +597,21 @@ int probes_ring_fd(const struct probes *p)
 	return bpf_map__fd(p->skel->maps.events);
 }
 
+int probes_prog_fds(const struct probes *p, int *fds, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && n < max)
+			fds[n++] = fd;
+	}
+	return n;
+}
+
 int probes_lost_fd(const struct probes *p)
 {
 	return bpf_map__fd(p->skel->maps.lost);

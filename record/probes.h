@@ -50,6 +50,10 @@ int probes_start(struct probes *p, const struct rec_opts *opts);
 /* Add a process to the traced set (-p, -- COMMAND). */
 int probes_trace_pid(struct probes *p, pid_t pid);
 
+/* File descriptors of the loaded programs, into FDS (room for MAX).
+ * Returns how many. */
+int probes_prog_fds(const struct probes *p, int *fds, int max);
+
 /* File descriptor of the ring buffer map, and of the loss counter map. */
 int probes_ring_fd(const struct probes *p);
 int probes_lost_fd(const struct probes *p);

@@ -54,8 +54,9 @@ struct pump {
 
 	struct tape_writer_stats wstats; /* under lock: copy for others */
 
-	uint64_t *lost_seen; /* writer thread: per CPU counter last read */
-	uint64_t *lost_now;  /* writer thread: room for the counters now */
+	uint64_t *lost_seen;   /* writer thread: per CPU counter last read */
+	uint64_t *lost_now;    /* writer thread: room for the counters now */
+	uint64_t skipped_seen; /* writer thread: recursion misses last read */
 	uint64_t loss_checked_ts;
 };
 
@@ -193,7 +194,44 @@ static void note_error(struct pump *p, int rc, const char *what)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* One TT_REC_LOSS per CPU whose counter moved since the last check. */
+/* Runs of our programs the kernel skipped, summed over the programs. */
+static uint64_t skipped_runs(const struct pump *p)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < p->cfg.nprogs; i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(p->cfg.prog_fds[i], &info, &len) ==
+		    0)
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
+/* A TT_REC_LOSS (TT_LOSS_SKIPPED) when the skipped runs grew. */
+static int write_skipped(struct pump *p, uint64_t now)
+{
+	uint64_t seen = skipped_runs(p);
+	struct tt_loss l = {
+		.cpu = TT_LOSS_CPU_ANY,
+		.cause = TT_LOSS_SKIPPED,
+		.since_ts = p->loss_checked_ts,
+	};
+
+	if (seen <= p->skipped_seen)
+		return 0;
+	l.count = seen - p->skipped_seen;
+	p->skipped_seen = seen;
+	atomic_fetch_add(&p->lost, l.count);
+	return tape_writer_append(p->cfg.writer, TT_REC_LOSS, now, &l,
+				  sizeof(l));
+}
+
+/* One TT_REC_LOSS per CPU whose counter moved since the last check, and
+ * one for the program runs the kernel skipped. */
 static int write_losses(struct pump *p)
 {
 	uint64_t now = meta_boot_ns();
@@ -216,6 +254,8 @@ static int write_losses(struct pump *p)
 						&l, sizeof(l));
 		}
 	}
+	if (!rc)
+		rc = write_skipped(p, now);
 	p->loss_checked_ts = now;
 	return rc;
 }
@@ -356,6 +396,8 @@ int pump_start(struct pump **out, const struct pump_config *cfg)
 	pthread_cond_init(&p->wake_writer, NULL);
 	pthread_cond_init(&p->wake_drain, NULL);
 	p->loss_checked_ts = meta_boot_ns();
+	/* misses before the recording started are not ours to report */
+	p->skipped_seen = skipped_runs(p);
 	p->rb = ring_buffer__new(cfg->ring_fd, on_sample, p, NULL);
 	if (!p->rb || !p->lost_seen || !p->lost_now) {
 		err = p->rb ? -ENOMEM : -errno;

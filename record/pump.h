@@ -22,6 +22,10 @@ struct tape_writer;
 struct pump_config {
 	int ring_fd; /* BPF ring buffer map */
 	int lost_fd; /* per-CPU loss counter map */
+	/* the loaded programs, whose runs the kernel skipped are counted
+	 * as losses too (recursion_misses) */
+	const int *prog_fds;
+	int nprogs;
 	int ncpus;
 	uint32_t flush_interval_ms;
 	struct tape_writer *writer;

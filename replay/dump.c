@@ -254,6 +254,7 @@ static void dump_loss(struct line *l, const struct tape_record *rec)
 	struct tt_loss x;
 	tape_rec_fixed(rec, &x, sizeof(x));
 	l_uint(l, "cpu", x.cpu);
+	l_uint(l, "cause", x.cause);
 	l_uint(l, "count", x.count);
 	l_uint(l, "since_ts_ns", x.since_ts);
 }

@@ -38,6 +38,7 @@ struct info {
 	struct cpu_loss *cpus;
 	uint32_t ncpus;		 /* entries in cpus */
 	struct cpu_loss bad_cpu; /* CPU numbers past CPUS_MAX (damaged?) */
+	struct cpu_loss skipped; /* TT_LOSS_SKIPPED: program runs skipped */
 	uint64_t lost;
 };
 
@@ -93,6 +94,10 @@ static void note_loss(struct info *in, const struct tape_record *rec)
 	if (!l.count)
 		return;
 	struct cpu_loss *c = &in->bad_cpu;
+	if (l.cause == TT_LOSS_SKIPPED) {
+		c = &in->skipped;
+		goto count;
+	}
 	if (l.cpu < CPUS_MAX && l.cpu >= in->ncpus) {
 		uint32_t n = l.cpu + 1;
 		struct cpu_loss *p = realloc(in->cpus, n * sizeof(*p));
@@ -309,6 +314,22 @@ static void print_counts(FILE *f, const struct info *in)
 		fprintf(f, "  %-10s %" PRIu64 "\n", "unknown", in->unknown);
 }
 
+/* Runs the kernel skipped (a program already running on that CPU). */
+static void print_skipped(FILE *f, struct replay *rp, const struct cpu_loss *c)
+{
+	char a[REPLAY_ISO_LEN], b[REPLAY_ISO_LEN];
+
+	if (!c->records)
+		return;
+	replay_fmt_iso(rp, c->first_since, a);
+	replay_fmt_iso(rp, c->last_ts, b);
+	fprintf(f,
+		"  skipped   %" PRIu64 " probe runs skipped by the kernel (the "
+		"program was already running on that CPU), between %s and "
+		"%s\n",
+		c->count, a, b);
+}
+
 static void print_losses(FILE *f, struct replay *rp, const struct info *in)
 {
 	if (!in->lost) {
@@ -316,9 +337,12 @@ static void print_losses(FILE *f, struct replay *rp, const struct info *in)
 		return;
 	}
 	fprintf(f,
-		"%-12s%" PRIu64 " events (ring buffer full on the recording "
-		"host; analyses miss them)\n",
-		"lost", in->lost);
+		"%-12s%" PRIu64 " events (%s on the recording host; analyses "
+		"miss them)\n",
+		"lost", in->lost,
+		in->skipped.count == in->lost ? "probe runs skipped"
+		: in->skipped.count ? "ring buffer full, probe runs skipped"
+				    : "ring buffer full");
 	for (uint32_t cpu = 0; cpu <= in->ncpus; cpu++) {
 		bool bad = cpu == in->ncpus;
 		const struct cpu_loss *c = bad ? &in->bad_cpu : &in->cpus[cpu];
@@ -336,6 +360,7 @@ static void print_losses(FILE *f, struct replay *rp, const struct info *in)
 			" loss records, between %s and %s\n",
 			name, c->count, c->records, a, b);
 	}
+	print_skipped(f, rp, &in->skipped);
 }
 
 static size_t print_damage(FILE *f, struct replay *rp)
@@ -461,6 +486,7 @@ static void json_losses(struct replay_json *j, struct replay *rp,
 		putc('}', j->f);
 	}
 	putc(']', j->f);
+	replay_json_uint(j, "lost_skipped", in->skipped.count);
 }
 
 static void json_damage(struct replay_json *j, struct replay *rp)

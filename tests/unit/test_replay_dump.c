@@ -168,7 +168,7 @@ static const char golden_json[] =
 	"\"line\":\"echo \\\"hi\\\"\\tthere\\u001b[31m\"}\n"
 	"{\"ts_ns\":5000000000,\"time\":\"2026-11-25T07:00:03.000000000+01:"
 	"00\","
-	"\"type\":\"loss\",\"cpu\":1,\"count\":17,\"since_ts_ns\":4000000000}\n"
+	"\"type\":\"loss\",\"cpu\":1,\"cause\":0,\"count\":17,\"since_ts_ns\":4000000000}\n"
 	"{\"ts_ns\":5000000000,\"time\":\"2026-11-25T07:00:03.000000000+01:"
 	"00\","
 	"\"type\":\"loadavg\",\"load1\":25,\"load5\":50,\"load15\":75,"

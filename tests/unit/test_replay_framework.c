@@ -861,6 +861,46 @@ static void test_info(void **state)
 	fx_cleanup(&fx);
 }
 
+/* A loss of program runs the kernel skipped (fexit, preempted) is told
+ * apart from ring buffer losses, and a probe's note is shown. */
+static void test_info_skipped_runs(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	fx_open(&fx);
+	static const char *const probe[] = {
+		"name=opens", "mechanism=tp_btf:sys_exit", "attached=1",
+		"note=fexit load refused: Operation not permitted", NULL};
+	fx_kv(&fx, TT_REC_PROBE, T0, probe);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 3600);
+	fx_open_rec(&fx, T0 + MS, fx_task(1, 1, 0, "x"), 3, 0, 0, "/f", NULL);
+	fx_loss(&fx, T0 + 1000 * MS, 1, 5, T0);
+	struct tt_loss skipped = {.cpu = TT_LOSS_CPU_ANY,
+				  .cause = TT_LOSS_SKIPPED,
+				  .count = 4,
+				  .since_ts = T0 + 500 * MS};
+	fx_append(&fx, TT_REC_LOSS, T0 + 1500 * MS, &skipped, sizeof(skipped));
+	fx_close(&fx);
+
+	assert_int_equal(fx_run(&fx, info_main, "info", NULL), 0);
+	assert_non_null(strstr(fx.out, "  opens  tp_btf:sys_exit  attached "
+				       "(fexit load refused: Operation not "
+				       "permitted)\n"));
+	assert_non_null(strstr(fx.out, "lost        9 events (ring buffer "
+				       "full, probe runs skipped on the "
+				       "recording host"));
+	assert_non_null(strstr(fx.out, "  CPU 1     5 lost in 1 loss records"));
+	assert_non_null(strstr(fx.out, "  skipped   4 probe runs skipped by "
+				       "the kernel"));
+	assert_null(strstr(fx.out, "CPU ?"));
+	assert_int_equal(fx_run(&fx, info_main, "info", "--json", NULL), 0);
+	assert_non_null(strstr(fx.out, "\"lost\":9,\"lost_per_cpu\":[{"
+				       "\"cpu\":1,\"count\":5,"));
+	assert_non_null(strstr(fx.out, "],\"lost_skipped\":4"));
+	assert_non_null(strstr(fx.out, "\"note\":\"fexit load refused"));
+	fx_cleanup(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -880,6 +920,7 @@ int main(void)
 		cmocka_unit_test(test_damage_and_verify),
 		cmocka_unit_test(test_partial_segment),
 		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_info_skipped_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,6 +78,16 @@ record auto auto
 record tracepoint tracepoint
 record rawtp raw_tp
 
+# Four loops at once under fexit: its programs may be preempted, and what
+# they miss must be counted (checked on the host: on the tape + lost =
+# every call).
+echo "tracetape-vm: four loops at once (--mechanism fexit)"
+echo "tracetape vm parallel" >/tmp/parallel.txt
+/bin/tracetape-record -q --mechanism fexit -o /out/tape-parallel -- sh -c \
+	"for i in 1 2 3 4; do /bin/loop /tmp/parallel.txt 3000 >/dev/null & done; wait" \
+	2>/out/record-parallel.err
+send "TTVM-RC record-parallel $?"
+
 # The open+read+close loop untraced and under each mechanism, interleaved.
 # Under TCG these are emulated instructions, not a real machine's time:
 # the ratios only say how much work each mechanism adds.

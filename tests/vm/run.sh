@@ -292,6 +292,17 @@ check_tape auto fexit # the upgrade: 6.1 allows fexit
 check_tape tracepoint tp_btf
 check_tape rawtp raw_tp
 
+rc=$(sed -n "s/^TTVM-RC record-parallel //p" "$WORK/results.txt")
+[ "$rc" = 0 ] || fail "parallel: tracetape-record --mechanism fexit exited ${rc:-?}: $(head -c 300 "$OUT/record-parallel.err")"
+if python3 tests/e2e/check.py --tracetape "$TT" \
+	--parallel-tape "$OUT/tape-parallel" --parallel 4 3000 \
+	--parallel-file /tmp/parallel.txt --counted-loss >"$WORK/parallel.check" 2>&1; then
+	pass "parallel: $(grep -o 'parallel accounting: .*' "$WORK/parallel.check")"
+else
+	cat "$WORK/parallel.check"
+	fail "parallel: four loops under fexit: calls neither on the tape nor counted lost"
+fi
+
 # Loop timings (TCG: emulated work, not real time): median ns per
 # iteration of the rounds, and the ratio to untraced.
 python3 - "$WORK/results.txt" <<'PY'
