@@ -491,6 +491,10 @@ int meta_segment_start(struct tape_writer *w, void *ctx)
 		rc = write_probes(w, m->probes);
 	if (!rc)
 		rc = meta_write_clock(w);
+	/* a load sample in every segment: replayed filetop's first heading
+	 * has one even when its window starts right after a segment start */
+	if (!rc)
+		rc = meta_write_loadavg(w);
 	if (!rc)
 		rc = write_procs(w);
 	if (!rc)
