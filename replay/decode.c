@@ -109,6 +109,7 @@ const struct tt_task *replay_record_task(const struct tape_record *rec)
 	case TT_REC_FORK:
 	case TT_REC_EXIT:
 	case TT_REC_READLINE:
+	case TT_REC_TTY:
 		break;
 	default:
 		return NULL;
@@ -315,6 +316,8 @@ const char *replay_type_name(unsigned type)
 		return "exit";
 	case TT_REC_READLINE:
 		return "readline";
+	case TT_REC_TTY:
+		return "tty";
 	case TT_REC_HOST:
 		return "host";
 	case TT_REC_OPTIONS:

@@ -336,6 +336,16 @@ static void dump_segment(struct line *l, const struct tape_record *rec)
 	l_uint(l, "events_before", s.events_before);
 }
 
+/* A terminal: "" when the task had none (tty_len 0) or the name is bad. */
+static void dump_tty(struct line *l, const struct tape_record *rec,
+		     const struct tt_tty *t)
+{
+	size_t off = sizeof(*t);
+	l_task(l, &t->task);
+	l_uint(l, "dev", t->dev);
+	l_str(l, "tty", meta_string(rec, &off, t->tty_len));
+}
+
 static void dump_unknown(struct line *l, const struct tape_record *rec)
 {
 	l_uint(l, "rec_type", rec->type);
@@ -354,6 +364,7 @@ static bool dump_event(struct line *l, struct replay *rp,
 		struct replay_readline rl;
 		struct tt_fork fork;
 		struct tt_exit exit;
+		struct tt_tty tty;
 	} u;
 	switch (rec->type) {
 	case TT_REC_OPEN:
@@ -398,6 +409,13 @@ static bool dump_event(struct line *l, struct replay *rp,
 		line_begin(l, rp, rec, type);
 		l_task(l, &u.exit.task);
 		l_int(l, "exit_code", u.exit.exit_code);
+		return true;
+	case TT_REC_TTY:
+		if (rec->len < sizeof(struct tt_task))
+			return false;
+		tape_rec_fixed(rec, &u.tty, sizeof(u.tty));
+		line_begin(l, rp, rec, type);
+		dump_tty(l, rec, &u.tty);
 		return true;
 	}
 	return false;
@@ -450,7 +468,7 @@ static int dump_record(struct replay *rp, const struct tape_record *rec,
 {
 	(void)ctx;
 	struct line l;
-	if (rec->type >= TT_REC_OPEN && rec->type <= TT_REC_READLINE) {
+	if (rec->type >= TT_REC_OPEN && rec->type <= TT_REC_TTY) {
 		if (!dump_event(&l, rp, rec)) {
 			line_begin(&l, rp, rec, "unknown");
 			dump_unknown(&l, rec);

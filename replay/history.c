@@ -13,6 +13,9 @@
  *
  * For each command we keep its execs (argv, pid, depth in the process
  * tree, exit status) and count the files it opened, wrote and deleted.
+ * The session's terminal comes from the TT_REC_TTY the recorder writes
+ * with every line (same ts); tapes from before that record say nothing
+ * of it, which is "unknown", not "none".
  * Output is one block per session, printed at the end: commands and
  * execs are held in memory, which grows with the number of commands and
  * execs, not with the number of file events.
@@ -26,6 +29,13 @@
 
 #define HIST_ARGV_MAX	 4096
 #define HIST_ARGV_COLUMN 44 /* exit status column of the exec lines */
+#define HIST_TTY_MAX	 80 /* bytes kept of a terminal name, NUL included */
+
+/* A bash's terminal as its last TT_REC_TTY gave it. */
+struct hist_tty {
+	bool known;		 /* a TT_REC_TTY was seen */
+	char name[HIST_TTY_MAX]; /* "pts/3"; "" = no controlling terminal */
+};
 
 struct hist_exec {
 	uint64_t ts;
@@ -58,6 +68,7 @@ struct hist_session {
 	bool open;  /* cmds[ncmds - 1] is still the current command */
 	bool execd; /* bash replaced itself by a successful exec */
 	uint64_t exec_ts;
+	struct hist_tty tty;
 };
 
 /* A process working for a command. */
@@ -82,6 +93,7 @@ struct history {
 	struct strmap *live;   /* bash pid -> uint32 session index + 1 */
 	struct strmap *owners; /* pid -> struct hist_owner */
 	struct strmap *seen;   /* struct hist_seen_key -> nothing */
+	struct strmap *ttys;   /* pid -> struct hist_tty, no session yet */
 	bool oom;
 };
 
@@ -189,6 +201,17 @@ static struct hist_cmd *cmd_of(struct history *h, const struct hist_owner *o)
 /* ------------------------------------------------------------------ */
 /* Events                                                               */
 
+/* A new session takes the terminal its bash's TT_REC_TTY gave before. */
+static void take_pending_tty(struct history *h, struct hist_session *s)
+{
+	struct hist_tty *t = strmap_find(h->ttys, &s->pid, sizeof(s->pid));
+
+	if (!t)
+		return;
+	s->tty = *t;
+	strmap_remove(h->ttys, &s->pid, sizeof(s->pid));
+}
+
 static struct hist_session *
 new_session(struct history *h, const struct tt_readline *rl, uint64_t ts)
 {
@@ -206,6 +229,7 @@ new_session(struct history *h, const struct tt_readline *rl, uint64_t ts)
 	s->pid = pid;
 	s->uid = rl->task.uid;
 	s->first_ts = ts;
+	take_pending_tty(h, s);
 	return s;
 }
 
@@ -230,6 +254,39 @@ static int on_readline(struct history *h, const struct tape_record *rec)
 	c->line = strdup(rl.line);
 	s->open = true;
 	return c->line ? 0 : -1;
+}
+
+/*
+ * A bash's terminal: to its session when it has one (the record may come
+ * after the line it goes with when a chunk boundary fell between them),
+ * else kept for the session its next line starts.  A name that is not
+ * a proper string leaves the terminal unknown.
+ */
+static int on_tty(struct history *h, const struct tape_record *rec)
+{
+	struct tt_tty t;
+	const char *name = "";
+	struct hist_tty *dst;
+	uint32_t *idx;
+
+	if (rec->len < sizeof(struct tt_task))
+		return 0;
+	tape_rec_fixed(rec, &t, sizeof(t));
+	if (h->pid && t.task.pid != h->pid)
+		return 0;
+	if (t.tty_len) {
+		name = tape_rec_string(rec, sizeof(t), &t.tty_len, 1, 0);
+		if (!name)
+			return 0;
+	}
+	idx = live_session(h, t.task.pid);
+	dst = idx ? &h->sessions[*idx - 1].tty
+		  : strmap_get(h->ttys, &t.task.pid, sizeof(t.task.pid), NULL);
+	if (!dst)
+		return -1;
+	dst->known = true;
+	snprintf(dst->name, sizeof(dst->name), "%s", name);
+	return 0;
 }
 
 static int on_fork(struct history *h, const struct tape_record *rec)
@@ -334,6 +391,7 @@ static void on_exit_rec(struct history *h, const struct tape_record *rec)
 
 	tape_rec_fixed(rec, &x, sizeof(x));
 	pid = x.task.pid;
+	strmap_remove(h->ttys, &pid, sizeof(pid));
 	idx = live_session(h, pid);
 	if (idx) {
 		struct hist_session *s = &h->sessions[*idx - 1];
@@ -413,6 +471,9 @@ static int on_record(struct replay *rp, const struct tape_record *rec,
 	switch (rec->type) {
 	case TT_REC_READLINE:
 		err = on_readline(h, rec);
+		break;
+	case TT_REC_TTY:
+		err = on_tty(h, rec);
 		break;
 	case TT_REC_FORK:
 		err = on_fork(h, rec);
@@ -503,6 +564,19 @@ static void print_user(struct replay *rp, uint32_t uid)
 	}
 }
 
+static void print_tty(struct replay *rp, const struct hist_tty *t)
+{
+	if (!t->known) {
+		fputs(", tty unknown (not recorded)\n", rp->out);
+	} else if (!t->name[0]) {
+		fputs(", no controlling tty\n", rp->out);
+	} else {
+		fputs(", tty ", rp->out);
+		replay_text_write(rp->out, t->name);
+		fputc('\n', rp->out);
+	}
+}
+
 static void print_session_text(struct replay *rp, const struct hist_session *s)
 {
 	char from[REPLAY_ISO_LEN], status[64];
@@ -510,7 +584,7 @@ static void print_session_text(struct replay *rp, const struct hist_session *s)
 	replay_fmt_iso(rp, s->first_ts, from);
 	fprintf(rp->out, "bash session pid %u, ", s->pid);
 	print_user(rp, s->uid);
-	fprintf(rp->out, ", tty unknown (not recorded)\n");
+	print_tty(rp, &s->tty);
 	fprintf(rp->out, "  first command %.10s %.8s, %zu command%s, ", from,
 		from + 11, s->ncmds, s->ncmds == 1 ? "" : "s");
 	if (s->exited) {
@@ -584,8 +658,12 @@ static void print_cmd_json(struct replay *rp, const struct hist_session *s,
 	replay_json_uint(&j, "uid", s->uid);
 	if (user)
 		replay_json_str(&j, "user", user);
-	replay_json_key(&j, "tty");
-	fputs("null", j.f);
+	if (s->tty.known) {
+		replay_json_str(&j, "tty", s->tty.name);
+	} else {
+		replay_json_key(&j, "tty");
+		fputs("null", j.f);
+	}
 	replay_json_time(&j, rp, c->ts);
 	replay_json_str(&j, "line", c->line);
 	replay_json_uint(&j, "opened", c->opened);
@@ -643,6 +721,7 @@ static void history_free(struct history *h)
 	strmap_free(h->live);
 	strmap_free(h->owners);
 	strmap_free(h->seen);
+	strmap_free(h->ttys);
 }
 
 /* ------------------------------------------------------------------ */
@@ -689,7 +768,8 @@ int history_main(int argc, char **argv, const struct replay_env *env)
 	h.live = strmap_new(sizeof(uint32_t));
 	h.owners = strmap_new(sizeof(struct hist_owner));
 	h.seen = strmap_new(0);
-	if (h.live && h.owners && h.seen) {
+	h.ttys = strmap_new(sizeof(struct hist_tty));
+	if (h.live && h.owners && h.seen && h.ttys) {
 		err = replay_run(&c, &ops, env);
 	} else {
 		fprintf(env->err, "tracetape history: out of memory\n");

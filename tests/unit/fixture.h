@@ -307,6 +307,22 @@ static inline void fx_readline(struct fixture *fx, uint64_t ts,
 	fx_append(fx, TT_REC_READLINE, ts, b.buf, (uint32_t)b.len);
 }
 
+/* A TT_REC_TTY: TTY NULL for a task without a controlling terminal (the
+ * recorder writes one with the same ts in front of each readline). */
+static inline void fx_tty(struct fixture *fx, uint64_t ts, struct tt_task task,
+			  uint64_t dev, const char *tty)
+{
+	struct fx_body b = {.len = 0};
+	struct tt_tty t;
+	memset(&t, 0, sizeof(t));
+	t.task = task;
+	t.dev = tty ? dev : 0;
+	t.tty_len = tty ? (uint16_t)(strlen(tty) + 1) : 0;
+	fxb_put(&b, &t, sizeof(t));
+	fxb_str(&b, tty);
+	fx_append(fx, TT_REC_TTY, ts, b.buf, (uint32_t)b.len);
+}
+
 static inline void fx_loss(struct fixture *fx, uint64_t ts, uint32_t cpu,
 			   uint64_t count, uint64_t since)
 {

@@ -4,6 +4,8 @@
  * pipelines, grandchildren, an exec chain, a failed exec, a signal, a
  * background job outliving its prompt, the bash's own redirection; file
  * counts per command; -p, --json, --utc, and a lost-fork fallback.
+ * Session 1's lines come with TT_REC_TTY records (pts/3), session 2's
+ * without (a tape from before them); test_tty covers the other cases.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,15 @@
 #include "fixture.h"
 
 #define EXITED(code) ((code) << 8)
+#define PTS(n)	     ((136ull << 20) | (n)) /* dev_t of /dev/pts/N */
+
+/* A line typed on /dev/pts/3: the recorder's TTY record, then the line. */
+static void typed_on_pts3(struct fixture *fx, uint64_t ts, struct tt_task bash,
+			  const char *line)
+{
+	fx_tty(fx, ts, bash, PTS(3), "pts/3");
+	fx_readline(fx, ts, bash, line);
+}
 
 static const struct tt_task *bash1(void)
 {
@@ -45,7 +56,7 @@ static void session_one(struct fixture *fx)
 	static const char *const sleep_argv[] = {"sleep", "100", NULL};
 	static const char *const script_argv[] = {"./script.sh", NULL};
 
-	fx_readline(fx, T0 + 1000 * MS, bash, "ls -l /tmp");
+	typed_on_pts3(fx, T0 + 1000 * MS, bash, "ls -l /tmp");
 	fx_fork(fx, T0 + 1001 * MS, bash, 1001);
 	fx_exec(fx, T0 + 1002 * MS, ls, 1000, 0, "/usr/bin/ls", ls_argv);
 	fx_open_ino(fx, T0 + 1003 * MS, ls, 3, 5, false, "/etc/ld.so.cache",
@@ -58,7 +69,7 @@ static void session_one(struct fixture *fx)
 	fx_rw(fx, T0 + 1007 * MS, ls, 5, 3, S_IFCHR | 0620, "0", 0, 0, 2, 300);
 	fx_exit(fx, T0 + 1010 * MS, ls, EXITED(0));
 
-	fx_readline(fx, T0 + 2000 * MS, bash, "make | tee log");
+	typed_on_pts3(fx, T0 + 2000 * MS, bash, "make | tee log");
 	fx_fork(fx, T0 + 2001 * MS, bash, 1002);
 	fx_fork(fx, T0 + 2001 * MS + 1, bash, 1003);
 	fx_exec(fx, T0 + 2002 * MS, make, 1000, 0, "/usr/bin/make", make_argv);
@@ -81,7 +92,7 @@ static void session_one(struct fixture *fx)
 	fx_exit(fx, T0 + 2014 * MS, make, EXITED(2));
 	fx_exit(fx, T0 + 2015 * MS, tee, EXITED(0));
 
-	fx_readline(fx, T0 + 3000 * MS, bash, "rm log; sleep 100");
+	typed_on_pts3(fx, T0 + 3000 * MS, bash, "rm log; sleep 100");
 	fx_fork(fx, T0 + 3001 * MS, bash, 1005);
 	fx_exec(fx, T0 + 3002 * MS, rm, 1000, 0, "/usr/bin/rm", rm_argv);
 	fx_unlink(fx, T0 + 3003 * MS, rm, 0, TT_SYS_UNLINKAT, 0, "log",
@@ -92,13 +103,13 @@ static void session_one(struct fixture *fx)
 		sleep_argv);
 	fx_exit(fx, T0 + 3900 * MS, sleep, 9);
 
-	fx_readline(fx, T0 + 4000 * MS, bash, "./script.sh");
+	typed_on_pts3(fx, T0 + 4000 * MS, bash, "./script.sh");
 	fx_fork(fx, T0 + 4001 * MS, bash, 1007);
 	fx_exec(fx, T0 + 4002 * MS, child, 1000, -13, "./script.sh",
 		script_argv);
 	fx_exit(fx, T0 + 4003 * MS, child, EXITED(126));
 
-	fx_readline(fx, T0 + 5000 * MS, bash, "exit");
+	typed_on_pts3(fx, T0 + 5000 * MS, bash, "exit");
 	fx_exit(fx, T0 + 5001 * MS, bash, EXITED(0));
 }
 
@@ -235,6 +246,71 @@ static void test_exec_at_prompt(void **state)
 	fx_cleanup(&fx);
 }
 
+/*
+ * The terminal in every form a TT_REC_TTY can give it: none (tty_len 0),
+ * a record stored after its line (a chunk boundary between them), a
+ * name that is not a string (left unknown), control characters
+ * (escaped), a bash that never typed a line (no session), and -p.
+ */
+static void write_tty_tape(struct fixture *fx)
+{
+	struct tt_task nottyd = fx_task(500, 500, 0, "bash");
+	struct tt_task late = fx_task(600, 600, 0, "bash");
+	struct tt_task broken = fx_task(700, 700, 0, "bash");
+	struct tt_task odd = fx_task(750, 750, 0, "bash");
+	struct tt_task silent = fx_task(800, 800, 0, "bash");
+	struct tt_tty bad;
+
+	fx_open(fx);
+	fx_clock(fx, T0, FX_REALTIME_BASE, 0);
+	fx_user(fx, T0, 0, "root");
+	fx_tty(fx, T0 + 1 * MS, nottyd, 0, NULL);
+	fx_readline(fx, T0 + 1 * MS, nottyd, "ls");
+	fx_readline(fx, T0 + 2 * MS, late, "late");
+	fx_tty(fx, T0 + 2 * MS, late, PTS(7), "pts/7");
+	memset(&bad, 0, sizeof(bad));
+	bad.task = broken;
+	bad.dev = PTS(8);
+	bad.tty_len = 50; /* the body holds no such string */
+	fx_append(fx, TT_REC_TTY, T0 + 3 * MS, &bad, sizeof(bad));
+	fx_readline(fx, T0 + 3 * MS, broken, "broken");
+	fx_tty(fx, T0 + 4 * MS, odd, 1, "tty\x1b[1m1");
+	fx_readline(fx, T0 + 4 * MS, odd, "odd");
+	fx_tty(fx, T0 + 5 * MS, silent, PTS(9), "pts/9");
+	fx_exit(fx, T0 + 6 * MS, silent, 0);
+	fx_close(fx);
+}
+
+static void test_tty(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tty_tape(&fx);
+	assert_int_equal(fx_run(&fx, history_main, "history", NULL), 0);
+	assert_true(golden_match("history_tty.txt", fx.out));
+	assert_non_null(strstr(fx.out, "pid 500, user root (uid 0), no "
+				       "controlling tty\n"));
+	assert_non_null(strstr(fx.out, "pid 600, user root (uid 0), tty "
+				       "pts/7\n"));
+	assert_non_null(strstr(fx.out, "pid 700, user root (uid 0), tty "
+				       "unknown (not recorded)\n"));
+	assert_non_null(strstr(fx.out, "tty tty\\x1b[1m1\n"));
+	assert_null(strstr(fx.out, "pid 800"));
+	assert_int_equal(fx_run(&fx, history_main, "history", "--json", NULL),
+			 0);
+	assert_true(golden_match("history_tty.json", fx.out));
+	assert_non_null(strstr(fx.out, "\"session_pid\":500,\"uid\":0,\"user\""
+				       ":\"root\",\"tty\":\"\","));
+	assert_non_null(strstr(fx.out, "\"session_pid\":700,\"uid\":0,\"user\""
+				       ":\"root\",\"tty\":null,"));
+	assert_int_equal(
+		fx_run(&fx, history_main, "history", "-p", "600", NULL), 0);
+	assert_non_null(strstr(fx.out, "pid 600, user root (uid 0), tty "
+				       "pts/7\n"));
+	assert_null(strstr(fx.out, "pid 500"));
+	fx_cleanup(&fx);
+}
+
 static void test_no_session_and_loss(void **state)
 {
 	struct fixture fx;
@@ -268,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_argv_rendering),
 		cmocka_unit_test(test_exec_at_prompt),
+		cmocka_unit_test(test_tty),
 		cmocka_unit_test(test_no_session_and_loss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
