@@ -12,6 +12,7 @@ Every check prints what it compared; any mismatch fails loudly (exit 1).
 import argparse
 import errno
 import json
+import os
 import re
 import subprocess
 import sys
@@ -255,13 +256,35 @@ def check_strace(recs, strace_file):
               only_strace or "none", only_tape or "none"))
 
 
-def check_bash(recs, lines_file, bash_pid):
+def check_bash(recs, lines_file, bash_pid, bash_tty=None):
     want = [l.rstrip("\n") for l in open(lines_file)]
     got = [r["line"] for r in recs if r["type"] == "readline"
            and (bash_pid is None or r["pid"] == bash_pid)]
     report(got == want, "bash readline",
            "%d typed lines in order, tape has %d: %s"
            % (len(want), len(got), got if got != want else "all equal"))
+    if bash_tty:
+        check_bash_tty(recs, bash_pid, bash_tty)
+
+
+def check_bash_tty(recs, bash_pid, bash_tty):
+    """Every line of the bash comes with a tty record (same ts and pid)
+    naming the terminal it was typed on: BASH_TTY ("/dev/pts/N", the
+    tmux pane's) as ps shows it ("pts/N"), and its device number in the
+    kernel's form (major << 20 | minor)."""
+    rdev = os.stat(bash_tty).st_rdev
+    want = (bash_tty[len("/dev/"):], os.major(rdev) << 20 | os.minor(rdev))
+    lines = [r["ts_ns"] for r in recs if r["type"] == "readline"
+             and (bash_pid is None or r["pid"] == bash_pid)]
+    ttys = {r["ts_ns"]: (r["tty"], r["dev"]) for r in recs
+            if r["type"] == "tty"
+            and (bash_pid is None or r["pid"] == bash_pid)}
+    got = [ttys.get(ts) for ts in lines]
+    report(bool(lines) and got == [want] * len(lines), "bash tty",
+           "%d lines, each with a tty record (same ts) naming %s dev %d "
+           "(%s): %s" % (len(lines), want[0], want[1], bash_tty,
+                         "all equal" if got == [want] * len(lines)
+                         else got))
 
 
 def event_and_loss_counts(recs):
@@ -327,6 +350,9 @@ def main():
     ap.add_argument("--bash-tape")
     ap.add_argument("--bash-lines")
     ap.add_argument("--bash-pid", type=int)
+    ap.add_argument("--bash-tty",
+                    help="the terminal the bash lines were typed on, "
+                    "/dev/pts/N (tmux's pane_tty)")
     ap.add_argument("--parallel-tape")
     ap.add_argument("--parallel", type=int, nargs=2, metavar=("PROCS", "N"))
     ap.add_argument("--parallel-file")
@@ -360,7 +386,7 @@ def main():
         recs = dump(a.tracetape, a.bash_tape)
         print("bash tape %s: %d records" % (a.bash_tape, len(recs)))
         check_health(recs, "bash tape")
-        check_bash(recs, a.bash_lines, a.bash_pid)
+        check_bash(recs, a.bash_lines, a.bash_pid, a.bash_tty)
     if a.parallel_tape:
         check_parallel(a.tracetape, a.parallel_tape, a.parallel[0],
                        a.parallel[1], a.parallel_file, a.counted_loss)

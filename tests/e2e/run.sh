@@ -85,6 +85,8 @@ echo "== 4. interactive bash under tmux"
 tmux new-session -d -s "$SESSION" -x 200 -y 50 "bash --norc -i" ||
 	fail "tmux new-session failed"
 BASH_PID=$(tmux display-message -p -t "$SESSION" '#{pane_pid}')
+BASH_TTY=$(tmux display-message -p -t "$SESSION" '#{pane_tty}')
+[ -c "$BASH_TTY" ] || fail "tmux pane_tty '$BASH_TTY' is not a terminal"
 "$REC" -q -o "$TMP/bashtape" -p "$BASH_PID" -e bash,exec &
 REC_PID=$!
 for _ in $(seq 100); do # probes are attached once the tape exists
@@ -116,7 +118,7 @@ python3 "$HERE/check.py" --tracetape "$TT" \
 	--tape "$TMP/tape" --expect "$TMP/expect-recorded.json" \
 	--strace "$TMP/strace.out" \
 	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
-	--bash-pid "$BASH_PID" \
+	--bash-pid "$BASH_PID" --bash-tty "$BASH_TTY" \
 	--loss-ref "$TMP/loss-ref" --loss-small "$TMP/loss-small" \
 	--parallel-tape "$TMP/parallel" --parallel 4 30000 \
 	--parallel-file "$TMP/small.txt" ||
