@@ -14,7 +14,7 @@
 #define KV_MAX	   (64u << 10)
 #define PROBES_MAX 256
 #define CPUS_MAX   65536
-#define NTYPES	   0x20 /* events 1..8 at 1..8, metadata 0x1000+ at 16+ */
+#define NTYPES	   0x20 /* events 1..9 at 1..9, metadata 0x1000+ at 16+ */
 
 /* A copied key=value body. */
 struct kv_body {
@@ -44,7 +44,7 @@ struct info {
 
 static int type_slot(unsigned type)
 {
-	if (type >= TT_REC_OPEN && type <= TT_REC_READLINE)
+	if (type >= TT_REC_OPEN && type <= TT_REC_TTY)
 		return (int)type;
 	if (type >= TT_REC_HOST && type <= TT_REC_SEGMENT)
 		return 16 + (int)(type - TT_REC_HOST);
@@ -303,7 +303,7 @@ static void print_counts(FILE *f, const struct info *in)
 {
 	fprintf(f, "%-12s%" PRIu64 " (and %" PRIu64 " metadata records)\n",
 		"events", in->events, in->records - in->events);
-	for (unsigned t = TT_REC_OPEN; t <= TT_REC_READLINE; t++)
+	for (unsigned t = TT_REC_OPEN; t <= TT_REC_TTY; t++)
 		fprintf(f, "  %-10s %" PRIu64 "\n", replay_type_name(t),
 			in->by_type[type_slot(t)]);
 	for (unsigned t = TT_REC_HOST; t <= TT_REC_SEGMENT; t++)
@@ -451,7 +451,7 @@ static void json_counts(struct replay_json *j, const struct info *in)
 	replay_json_key(j, "records_by_type");
 	putc('{', j->f);
 	struct replay_json o = {j->f, 0};
-	for (unsigned t = TT_REC_OPEN; t <= TT_REC_READLINE; t++)
+	for (unsigned t = TT_REC_OPEN; t <= TT_REC_TTY; t++)
 		replay_json_uint(&o, replay_type_name(t),
 				 in->by_type[type_slot(t)]);
 	for (unsigned t = TT_REC_HOST; t <= TT_REC_SEGMENT; t++)

@@ -545,7 +545,7 @@ def check_execsnoop(tape, expect, wpid):
 # info, verify, dump
 
 EVENT_TYPES = ("open", "rw", "unlink", "rename", "exec", "fork", "exit",
-               "readline")
+               "readline", "tty")
 
 
 def check_info_verify_dump(tape, label, want_probes):
