@@ -31,6 +31,7 @@
 
 #include "meta.h"
 #include "options.h"
+#include "privs.h"
 #include "probes.h"
 #include "pump.h"
 #include "tape.h"
@@ -361,6 +362,12 @@ static int setup(struct recorder *r, const sigset_t *old_mask)
 	}
 	if (open_tape(r))
 		return -1;
+	/* attached and open: from here on only our descriptors are used */
+	if (privs_drop())
+		fprintf(stderr,
+			"tracetape-record: warning: cannot drop capabilities "
+			"(%s); recording goes on with them\n",
+			strerror(errno));
 	pc = (struct pump_config){
 		.ring_fd = probes_ring_fd(&r->probes),
 		.lost_fd = probes_lost_fd(&r->probes),

@@ -268,9 +268,11 @@ static int apply_option(struct rec_opts *o, int c, const char *arg)
 		o->bash_path = arg;
 		return 0;
 	case OPT_SEGMENT_SIZE:
-		if (parse_size(arg, &o->segment_size) || o->segment_size < 4096)
+		/* the format library's smallest segment (format/writer.c) */
+		if (parse_size(arg, &o->segment_size) ||
+		    o->segment_size < (64u << 10))
 			return bad_value("--segment-size", arg,
-					 "want a size like 64M (at least 4K)");
+					 "want a size like 64M (at least 64K)");
 		return 0;
 	case OPT_SEGMENT_TIME:
 		if (parse_seconds(arg, &o->segment_time_s))

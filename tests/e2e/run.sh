@@ -81,6 +81,21 @@ rc=$?
 [ $rc -eq 7 ] || fail "recorder -- sh -c 'exit 7' exited $rc, want 7"
 echo "PASS  exit status: recorder -- sh -c 'exit 7' exited 7"
 
+echo "== 3b. capabilities dropped once recording runs, rotation still works"
+"$REC" -q -o "$TMP/tape-caps" --segment-size 64K --flush-interval 50 -- sh -c \
+	"grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' /proc/\$PPID/status \
+	 >'$TMP/caps.txt'; for i in 1 2 3 4 5; do '$LOOP' '$TMP/small.txt' 20000 >/dev/null; sleep 0.1; done" ||
+	fail "recorder for the capability check failed"
+# CAP_SYS_PTRACE (bit 19) alone: /proc/PID/exe in later segments' snapshots
+caps=$(tr -s ' \t' ' ' <"$TMP/caps.txt" | tr '\n' ' ')
+segs=$(ls "$TMP/tape-caps" | grep -c '^seg-')
+if [ "$caps" = "CapPrm: 0000000000080000 CapEff: 0000000000080000 CapBnd: 0000000000080000 NoNewPrivs: 1 " ] &&
+	[ "$segs" -ge 3 ] && "$TT" verify "$TMP/tape-caps" >/dev/null; then
+	echo "PASS  capabilities: the recording recorder holds only CAP_SYS_PTRACE ($caps), wrote $segs segments, verify clean"
+else
+	fail "capabilities while recording: '$caps' (want CapPrm/CapEff/CapBnd 0000000000080000, NoNewPrivs 1), $segs segments (want >= 3), or verify failed"
+fi
+
 echo "== 4. interactive bash under tmux"
 tmux new-session -d -s "$SESSION" -x 200 -y 50 "bash --norc -i" ||
 	fail "tmux new-session failed"
