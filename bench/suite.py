@@ -84,6 +84,34 @@ class Bench:
             raise RuntimeError("opensnoop exited")
         return p
 
+    def build_floor(self):
+        """bench/floor: programs that do nothing and a loader for one of
+        them, built here (clang, cc -lbpf).  None when they do not build."""
+        obj = os.path.join(self.tmp, "hook.bpf.o")
+        exe = os.path.join(self.tmp, "attach")
+        try:
+            run(["clang", "-g", "-O2", "-target", "bpf", "-D__TARGET_ARCH_x86",
+                 "-I" + os.path.join(self.build, "bpf"), "-c",
+                 os.path.join(ROOT, "bench", "floor", "hook.bpf.c"), "-o", obj])
+            run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE",
+                 os.path.join(ROOT, "bench", "floor", "attach.c"), "-o", exe, "-lbpf"])
+        except (subprocess.CalledProcessError, FileNotFoundError) as e:
+            return str(getattr(e, "stderr", "") or e).strip().splitlines()[-1]
+        self.floor = (exe, obj)
+        return None
+
+    def start_empty(self, prog):
+        """Hold an empty program attached (bench/floor/attach)."""
+        if not getattr(self, "floor", None):
+            raise RuntimeError("bench/floor did not build")
+        exe, obj = self.floor
+        p = subprocess.Popen([exe, obj, prog], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        if p.stdout.readline().strip() != "attached":
+            p.wait()
+            raise RuntimeError(p.stderr.read().strip().splitlines()[-1])
+        return p
+
     def start_perf(self, out, events=("syscalls:sys_enter_openat",), compress=True):
         ensure_tracefs()
         cmd = ["perf", "record", "-a", "-q", "-o", out] + (["-z"] if compress else [])
@@ -158,10 +186,19 @@ class Bench:
         # "tracetape -e exec": the same system call hook attached, but no
         # group that records the loop's calls: the floor any recording
         # with that hook pays, whatever its programs do
-        configs = ["untraced", "tracetape", "tracetape -e exec", "opensnoop", "perf"]
+        # "empty ...": a program that returns at once, on the hook the
+        # recorder uses (bench/floor): what the hook alone costs
+        configs = ["untraced", "tracetape", "tracetape -e exec",
+                   "empty tp_btf sys_exit program", "empty fexit program on openat",
+                   "opensnoop", "perf"]
         results = {c: [] for c in configs}
         extra = {c: [] for c in configs}
         skipped = {}
+        why = self.build_floor()
+        if why:
+            for c in configs:
+                if c.startswith("empty"):
+                    skipped[c] = "bench/floor does not build: " + why
         for r in range(self.rounds):
             for c in configs:
                 if c in skipped:
@@ -178,6 +215,11 @@ class Bench:
                         ev, lost = self.tape_counts(tape)
                         extra[c].append((ev, lost, du(tape)))
                         shutil.rmtree(tape)
+                    elif c.startswith("empty"):
+                        p = self.start_empty("empty_tp_btf_sys_exit" if "tp_btf" in c
+                                             else "empty_fexit_openat")
+                        results[c].append(self.loop_once())
+                        self.stop(p)
                     elif c == "opensnoop":
                         p = self.start_opensnoop()
                         results[c].append(self.loop_once())
@@ -213,8 +255,9 @@ class Bench:
         self.notes.append(
             "`tracetape -e exec` attaches the same system call hook as a full recording "
             "(on a kernel without fexit: the sys_exit tracepoint, which runs at the end of "
-            "every system call) but records none of the loop's calls: its ratio is the floor "
-            "any recording with that hook pays on this machine.")
+            "every system call) but records none of the loop's calls. The `empty` rows hold "
+            "a program that returns at once on that hook (bench/floor): their ratio is the "
+            "floor any recorder using the hook pays on this machine, before doing anything.")
         if extra["perf"]:
             self.perf_z = (sum(e[0] for e in extra["perf"]), sum(e[2] for e in extra["perf"]))
 
