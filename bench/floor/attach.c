@@ -49,8 +49,8 @@ static struct bpf_object *load_one(const char *path, const char *name,
 		fprintf(stderr, "attach: %s: no program named %s\n", path,
 			name);
 	} else if (bpf_object__load(obj)) {
-		fprintf(stderr, "attach: %s: the kernel refused %s: %s\n",
-			path, name, strerror(errno));
+		fprintf(stderr, "attach: %s: the kernel refused %s: %s\n", path,
+			name, strerror(errno));
 	} else {
 		return obj;
 	}
