@@ -28,6 +28,7 @@
 #define MIN_SEGMENT_SIZE     (64u << 10)
 #define DEFAULT_ZSTD_LEVEL   3
 #define CHUNK_PREFIX	     (TT_BLOCK_HDR_SIZE + TT_CHUNK_EXT_SIZE)
+#define HEAD_ROOM	     TT_SEG_HEADER_SIZE /* w->out: room for a header */
 
 struct finished_segment {
 	uint64_t seq;
@@ -235,8 +236,12 @@ static void delta_encode_ts(uint8_t *raw, size_t len)
 	}
 }
 
-/* End the current chunk: compress, write one CHUNK block, index it. */
-static int end_chunk(struct tape_writer *w)
+/*
+ * End the current chunk: compress, write one CHUNK block, index it.
+ * HEAD, when not NULL, is the segment header: it goes to disk in the
+ * same write(2) as the block (see open_segment).
+ */
+static int write_chunk(struct tape_writer *w, const uint8_t *head)
 {
 	if (w->err)
 		return w->err;
@@ -244,19 +249,20 @@ static int end_chunk(struct tape_writer *w)
 		return 0;
 	delta_encode_ts(w->raw, w->raw_len);
 	size_t bound = ZSTD_compressBound(w->raw_len);
-	if (grow(&w->out, &w->out_cap, CHUNK_PREFIX + bound) < 0 ||
+	if (grow(&w->out, &w->out_cap, HEAD_ROOM + CHUNK_PREFIX + bound) < 0 ||
 	    grow(&w->index, &w->index_cap, w->index_len + TT_INDEX_ENTRY_SIZE) <
 		    0)
 		return fail(w, TAPE_E_NOMEM, "%s: out of memory for a chunk",
 			    w->dir);
-	size_t csize = ZSTD_compress2(w->cctx, w->out + CHUNK_PREFIX, bound,
+	uint8_t *block = w->out + HEAD_ROOM;
+	size_t csize = ZSTD_compress2(w->cctx, block + CHUNK_PREFIX, bound,
 				      w->raw, w->raw_len);
 	if (ZSTD_isError(csize)) {
 		w->err = TAPE_E_ZSTD;
 		return fail(w, TAPE_E_ZSTD, "%s/%s.partial: zstd: %s", w->dir,
 			    w->seg_name, ZSTD_getErrorName(csize));
 	}
-	uint8_t *ext = w->out + TT_BLOCK_HDR_SIZE;
+	uint8_t *ext = block + TT_BLOCK_HDR_SIZE;
 	tt_put64(ext, w->chunk_seq);
 	tt_put64(ext + 8, w->c_min);
 	tt_put64(ext + 16, w->c_max);
@@ -266,11 +272,18 @@ static int end_chunk(struct tape_writer *w)
 	tt_put32(ext + 28, flags);
 	tt_put64(ext + 32, w->c_first);
 	tt_put64(ext + 40, 0);
-	block_header(w->out, TT_BLOCK_CHUNK, TT_BLOCK_F_ZSTD, ext,
+	block_header(block, TT_BLOCK_CHUNK, TT_BLOCK_F_ZSTD, ext,
 		     TT_CHUNK_EXT_SIZE, csize, w->raw_len,
-		     tt_crc32c(0, w->out + CHUNK_PREFIX, csize));
-	uint64_t offset = w->seg_bytes;
-	int rc = segment_write(w, w->out, CHUNK_PREFIX + csize);
+		     tt_crc32c(0, block + CHUNK_PREFIX, csize));
+	const uint8_t *from = block;
+	size_t len = CHUNK_PREFIX + csize;
+	if (head) {
+		memcpy(w->out, head, HEAD_ROOM);
+		from = w->out;
+		len += HEAD_ROOM;
+	}
+	uint64_t offset = w->seg_bytes + (head ? HEAD_ROOM : 0);
+	int rc = segment_write(w, from, len);
 	if (rc)
 		return rc;
 	index_entry(w->index + w->index_len, offset, w->chunk_seq, w->c_min,
@@ -281,6 +294,11 @@ static int end_chunk(struct tape_writer *w)
 	w->raw_len = 0;
 	w->c_nrec = 0;
 	return 0;
+}
+
+static int end_chunk(struct tape_writer *w)
+{
+	return write_chunk(w, NULL);
 }
 
 /* Copy one framed record into the chunk, ending chunks around it. */
@@ -364,11 +382,17 @@ static int delete_oldest(struct tape_writer *w)
 	char name[64];
 	snprintf(name, sizeof(name), "seg-%06llu.tt",
 		 (unsigned long long)old.seq);
+	/* Say it before doing it: killed in between, the tape then holds a
+	 * segment the MANIFEST calls deleted (read all the same), never a
+	 * deleted one the reader would report as lost. */
+	int rc = manifest_line(w, "delete %llu %s\n",
+			       (unsigned long long)old.seq, name);
+	if (rc)
+		return rc;
 	if (unlinkat(w->dirfd, name, 0) < 0 && errno != ENOENT)
 		return fail_io(w, name, "unlink (retention)", errno);
 	w->st.segments_deleted++;
-	return manifest_line(w, "delete %llu %s\n", (unsigned long long)old.seq,
-			     name);
+	return 0;
 }
 
 /* Footer, fsync, rename *.partial -> *.tt, fsync dir, MANIFEST close. */
@@ -408,9 +432,10 @@ static int close_segment(struct tape_writer *w)
 			     (unsigned long long)w->seg_bytes);
 }
 
-static int write_segment_header(struct tape_writer *w)
+static void segment_header(const struct tape_writer *w,
+			   uint8_t h[static TT_SEG_HEADER_SIZE])
 {
-	uint8_t h[TT_SEG_HEADER_SIZE] = {0};
+	memset(h, 0, TT_SEG_HEADER_SIZE);
 	memcpy(h, TT_SEG_MAGIC, TT_SEG_MAGIC_LEN);
 	tt_put16(h + 8, TAPE_VERSION_MAJOR);
 	tt_put16(h + 10, TAPE_VERSION_MINOR);
@@ -421,12 +446,19 @@ static int write_segment_header(struct tape_writer *w)
 	tt_put64(h + 48, boottime_now());
 	tt_put32(h + 56, 0);
 	tt_put32(h + 60, tt_crc32c(0, h, TT_SEG_HEADER_CRC));
-	return segment_write(w, h, sizeof(h));
 }
 
 /*
  * Open segment seq+1, write its header and TT_REC_SEGMENT (stamped TS),
  * then let the caller add its metadata.
+ *
+ * The header and a first chunk holding only TT_REC_SEGMENT go to disk in
+ * one write(2) of about 200 bytes, inside the file's first page.  A
+ * SIGKILL can cut a large write(2) short (the kernel stops copying at a
+ * page when a fatal signal is pending) but not this one: a killed writer
+ * leaves a segment that is empty or holds at least one record, never one
+ * that is only a header, or a header and a cut metadata chunk, that no
+ * reader could get a record out of (FORMAT.md section 13).
  */
 static int open_segment(struct tape_writer *w, uint64_t ts)
 {
@@ -447,17 +479,18 @@ static int open_segment(struct tape_writer *w, uint64_t ts)
 	w->index_len = 0;
 	w->st.segments++;
 	snprintf(w->st.current, sizeof(w->st.current), "%s", partial);
-	int rc = write_segment_header(w);
+	uint8_t head[TT_SEG_HEADER_SIZE];
+	segment_header(w, head);
+	struct tt_segment_start start = {w->seg_seq, w->events_total};
+	int rc = add_record(w, TT_REC_SEGMENT, 0, ts, &start, sizeof(start));
+	if (!rc)
+		rc = write_chunk(w, head);
 	if (!rc)
 		rc = manifest_line(w, "open %llu %s\n",
 				   (unsigned long long)w->seg_seq, partial);
 	while (!rc && w->opts.max_segments && w->ndone &&
 	       w->ndone + 1 > w->opts.max_segments)
 		rc = delete_oldest(w);
-	if (rc)
-		return rc;
-	struct tt_segment_start start = {w->seg_seq, w->events_total};
-	rc = add_record(w, TT_REC_SEGMENT, 0, ts, &start, sizeof(start));
 	if (rc || !w->opts.on_segment_start)
 		return rc;
 	w->in_callback = true;
