@@ -209,6 +209,7 @@ static void print_summary(const struct pump_stats *st, double secs,
 		[TT_REC_UNLINK] = "unlink", [TT_REC_RENAME] = "rename",
 		[TT_REC_EXEC] = "exec",	    [TT_REC_FORK] = "fork",
 		[TT_REC_EXIT] = "exit",	    [TT_REC_READLINE] = "readline",
+		[TT_REC_TTY] = "tty",
 	};
 	char disk[32], raw[32];
 
