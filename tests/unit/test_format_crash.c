@@ -169,6 +169,44 @@ static void test_kill_during_metadata_write_after_rotation(void **state)
 	cut_everywhere("seg-000003.tt.partial", 3);
 }
 
+/*
+ * Killed while closing a segment: after its footer, before the rename
+ * (the fsync between them takes milliseconds), and after the rename,
+ * before the MANIFEST "close" line.  Both read whole, without damage;
+ * the first one through its footer although it is still *.partial.
+ */
+static void test_kill_while_closing_a_segment(void **state)
+{
+	(void)state;
+	killed_writer(1); /* seg-000001.tt closed, seg-000002.tt.partial */
+	char from[400], to[400], manifest[400];
+	snprintf(from, sizeof(from), "%s/seg-000002.tt.partial", tape);
+	assert_int_equal(unlink(from), 0); /* not created yet */
+	snprintf(manifest, sizeof(manifest), "%s/MANIFEST", tape);
+	static const char opened[] = "tracetape-manifest 1\n"
+				     "open 1 seg-000001.tt.partial\n";
+	put_file(manifest, opened, sizeof(opened) - 1);
+	for (int renamed = 0; renamed < 2; renamed++) {
+		snprintf(from, sizeof(from), "%s/seg-000001.tt%s", tape,
+			 renamed ? ".partial" : "");
+		snprintf(to, sizeof(to), "%s/seg-000001.tt%s", tape,
+			 renamed ? "" : ".partial");
+		assert_int_equal(rename(from, to), 0);
+		struct crash_read c = read_crashed(tape);
+		assert_int_equal(c.open_rc, 0);
+		assert_int_equal(c.damage, 0);
+		assert_int_equal(c.records, 1 + 1 + 200);
+		struct tape_reader *r;
+		char err[TAPE_ERRLEN];
+		const struct tape_segment_info *s;
+		assert_int_equal(tape_reader_open(&r, tape, NULL, err), 0);
+		assert_int_equal(tape_reader_segments(r, &s), 1);
+		assert_true(s[0].has_footer);
+		assert_int_equal(s[0].partial, !renamed);
+		tape_reader_close(r);
+	}
+}
+
 /* Killed between creating seg-N.tt.partial and its first write(2): an
  * empty newest segment.  Nothing was in it, so nothing is lost. */
 static void test_empty_newest_partial_is_not_damage(void **state)
@@ -278,6 +316,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_kill_during_first_metadata_write),
 		T(test_kill_during_metadata_write_after_rotation),
+		T(test_kill_while_closing_a_segment),
 		T(test_empty_newest_partial_is_not_damage),
 		T(test_empty_older_segment_is_damage),
 		T(test_only_segment_empty_is_no_segment_yet),
