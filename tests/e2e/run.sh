@@ -157,4 +157,5 @@ if [ -x "$STATIC" ]; then
 else
 	echo "== 6. no $STATIC (run 'make static' to test it too)"
 fi
+bash "$HERE/killtest.sh" "$BUILD" || fail "killtest.sh: the readers could not read a tape a killed recorder left (see above)"
 echo "e2e passed"
