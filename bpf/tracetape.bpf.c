@@ -1101,13 +1101,30 @@ static __always_inline bool interesting(long nr)
 	return false;
 }
 
+/*
+ * Is the current system call a 32-bit one (int $0x80 / compat task)?
+ * Their numbers are i386's (2 is fork, 20 getpid), not the x86_64 ones
+ * dispatch() knows, so the sys_exit programs skip them.  fexit programs
+ * need no such check: compat calls enter through __ia32_sys_*.
+ */
+#define TT_TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h */
+
+static __always_inline bool compat_syscall(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!bpf_core_field_exists(task->thread_info.status))
+		return false;
+	return BPF_CORE_READ(task, thread_info.status) & TT_TS_COMPAT;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
 	struct sys_call c;
 
 	c.nr = regs->orig_ax;
-	if (!interesting(c.nr))
+	if (!interesting(c.nr) || compat_syscall())
 		return 0;
 	c.ret = ret;
 	c.arg[0] = regs->di;
@@ -1126,7 +1143,7 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 	struct sys_call c;
 
 	c.nr = BPF_CORE_READ(regs, orig_ax);
-	if (!interesting(c.nr))
+	if (!interesting(c.nr) || compat_syscall())
 		return 0;
 	c.ret = ret;
 	c.arg[0] = BPF_CORE_READ(regs, di);

@@ -78,6 +78,12 @@ record auto auto
 record tracepoint tracepoint
 record rawtp raw_tp
 
+# A 32-bit system call, recorded with the sys_exit tracepoint (the host
+# checks that it left no file record).
+echo "tracetape-vm: a 32-bit system call (--mechanism tracepoint)"
+/bin/tracetape-record -q --mechanism tracepoint -o /out/tape-compat \
+	-- /bin/compat >/out/compat.out 2>/out/record-compat.err
+
 # Four loops at once under fexit: its programs may be preempted, and what
 # they miss must be counted (checked on the host: on the tape + lost =
 # every call).

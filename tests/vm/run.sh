@@ -136,6 +136,9 @@ cc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 cc -static -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	tests/e2e/loop.c -o "$HELPERS/loop" ||
 	die "cannot build a static tests/e2e/loop.c"
+cc -static -O2 -std=gnu11 -Wall -Wextra -Werror \
+	tests/vm/compat.c -o "$HELPERS/compat" ||
+	die "cannot build a static tests/vm/compat.c"
 clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I"$BUILD/bpf" \
 	-c tests/vm/probecheck.bpf.c -o "$HELPERS/probecheck.bpf.o" ||
 	die "cannot build tests/vm/probecheck.bpf.c (needs $BUILD/bpf/vmlinux.h from make)"
@@ -171,7 +174,7 @@ for applet in sys.stdin.read().split():
 	# bash with its libraries, so the readline uretprobe has a target
 	copy_with_libs /bin/bash "$r" || return 1
 	cp "$REC" "$r/bin/tracetape-record" &&
-		cp "$HELPERS/workload" "$HELPERS/loop" "$HELPERS/probecheck" "$r/bin/" &&
+		cp "$HELPERS/workload" "$HELPERS/loop" "$HELPERS/compat" "$HELPERS/probecheck" "$r/bin/" &&
 		cp "$HELPERS/probecheck.bpf.o" "$r/probecheck.bpf.o" &&
 		cp tests/vm/init.sh "$r/init" && chmod 755 "$r/init" || return 1
 	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
@@ -291,6 +294,28 @@ say "checking the tapes recorded on 6.1"
 check_tape auto fexit # the upgrade: 6.1 allows fexit
 check_tape tracepoint tp_btf
 check_tape rawtp raw_tp
+
+# A 32-bit system call (i386 getpid, 20, with rdi = 1) must not be read as
+# x86_64's writev(1, ...) by the sys_exit program.
+compat_out=$(cat "$OUT/compat.out" 2>/dev/null)
+case "$compat_out" in
+"compat getpid "*)
+	cpid=$(echo "$compat_out" | awk '{ print $3 }')
+	bogus=$("$TT" dump --json "$OUT/tape-compat" | python3 -c '
+import json, sys
+pid = int(sys.argv[1])
+print(sum(1 for l in sys.stdin for r in [json.loads(l)]
+          if r["type"] == "rw" and r.get("pid") == pid
+          and r.get("syscall") == "writev"))' "$cpid")
+	# its printf is a real write(1, ...): only a writev would be bogus
+	if [ "$bogus" = 0 ]; then
+		pass "compat: a 32-bit getpid (int \$0x80, rdi 1) was not recorded as writev(1) (tp_btf)"
+	else
+		fail "compat: $bogus writev records of pid $cpid, whose only writev-numbered call was a 32-bit getpid"
+	fi
+	;;
+*) fail "compat: tests/vm/compat printed '$compat_out' (IA32 emulation missing on 6.1?)" ;;
+esac
 
 rc=$(sed -n "s/^TTVM-RC record-parallel //p" "$WORK/results.txt")
 [ "$rc" = 0 ] || fail "parallel: tracetape-record --mechanism fexit exited ${rc:-?}: $(head -c 300 "$OUT/record-parallel.err")"
