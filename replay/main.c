@@ -35,6 +35,9 @@ static const struct replay_command commands[] = {
 	 verify_main},
 	{"dump", "every record, one line each (--json: a stable schema)",
 	 dump_main},
+	{"export",
+	 "the tape for other tools: chrome (Perfetto), openmetrics, csv",
+	 export_main},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -534,4 +534,10 @@ void replay_wait_status_text(int status, char *out, size_t size);
  * to BUF (SIZE bytes).  Returns the name or BUF. */
 const char *replay_errno_name(long long ret, char *buf, size_t size);
 
+/* ------------------------------------------------------------------ */
+/* Exports (appended; replay/export*.c)                                 */
+
+/* `tracetape export --format chrome|openmetrics|csv TAPE`. */
+int export_main(int argc, char **argv, const struct replay_env *env);
+
 #endif /* REPLAY_H */

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * export.c - `tracetape export --format FORMAT TAPE`: a tape turned into
+ * files other tools load.  This file parses the options, opens -o,
+ * decodes event records once for all formats and hands over to the
+ * writer of the format: export_chrome.c (Chrome trace / Perfetto),
+ * export_openmetrics.c (promtool backfill), export_csv.c.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "export.h"
+
+static const char *const format_names[] = {
+	[EXPORT_CHROME] = "chrome",
+	[EXPORT_OPENMETRICS] = "openmetrics",
+	[EXPORT_CSV] = "csv",
+};
+
+/* ---- decoding ---------------------------------------------------- */
+
+static void decode_file_op(const struct tape_record *rec,
+			   struct export_event *ev)
+{
+	struct replay_file_op op;
+	replay_decode_file_op(rec, &op);
+	ev->task = op.f.task;
+	ev->syscall = replay_syscall_name(op.f.syscall);
+	ev->has_ret = true;
+	ev->ret = op.f.ret;
+	ev->flags = op.f.flags;
+	ev->mode = op.f.mode;
+	ev->created = rec->type == TT_REC_OPEN &&
+		      (op.f.fmode & TT_FMODE_CREATED) != 0;
+	if (op.path[0])
+		replay_resolve_path(op.dir, op.dir_len, op.path, ev->path,
+				    sizeof(ev->path));
+	if (op.path2[0])
+		replay_resolve_path(op.dir2, op.dir2_len, op.path2, ev->path2,
+				    sizeof(ev->path2));
+}
+
+static void decode_rw(const struct tape_record *rec, struct export_event *ev)
+{
+	struct replay_rw rw;
+	replay_decode_rw(rec, &rw);
+	ev->task = rw.f.task;
+	ev->syscall = replay_syscall_name(rw.f.syscall);
+	ev->rbytes = rw.f.rbytes;
+	ev->wbytes = rw.f.wbytes;
+	ev->reads = rw.f.reads;
+	ev->writes = rw.f.writes;
+	ev->i_mode = rw.f.i_mode;
+	snprintf(ev->path, sizeof(ev->path), "%s", rw.name);
+}
+
+static void decode_exec(const struct tape_record *rec, struct export_event *ev)
+{
+	struct replay_exec ex;
+	replay_decode_exec(rec, &ex);
+	ev->task = ex.f.task;
+	ev->syscall = replay_syscall_name(ex.f.syscall);
+	ev->has_ret = true;
+	ev->ret = ex.f.ret;
+	ev->ppid = ex.f.ppid;
+	ev->args = ex.args;
+	ev->args_len = ex.args_len;
+	ev->truncated = (ex.f.flags & TT_EXEC_TRUNCATED) != 0;
+	snprintf(ev->path, sizeof(ev->path), "%s", ex.filename);
+}
+
+/* The small records: fork, exit, readline, tty. */
+static void decode_other(const struct tape_record *rec, struct export_event *ev)
+{
+	switch (rec->type) {
+	case TT_REC_FORK: {
+		struct tt_fork f;
+		tape_rec_fixed(rec, &f, sizeof(f));
+		ev->task = f.task;
+		ev->has_ret = true;
+		ev->ret = f.child_pid;
+		break;
+	}
+	case TT_REC_EXIT: {
+		struct tt_exit x;
+		tape_rec_fixed(rec, &x, sizeof(x));
+		ev->task = x.task;
+		ev->has_ret = true;
+		ev->ret = x.exit_code;
+		break;
+	}
+	case TT_REC_READLINE: {
+		struct replay_readline rl;
+		replay_decode_readline(rec, &rl);
+		ev->task = rl.f.task;
+		ev->line = rl.line;
+		break;
+	}
+	case TT_REC_TTY: {
+		struct tt_tty t;
+		tape_rec_fixed(rec, &t, sizeof(t));
+		ev->task = t.task;
+		const char *tty =
+			tape_rec_string(rec, sizeof(t), &t.tty_len, 1, 0);
+		snprintf(ev->path, sizeof(ev->path), "%s", tty ? tty : "");
+		break;
+	}
+	}
+}
+
+int export_decode(const struct tape_record *rec, struct export_event *ev)
+{
+	if (rec->type < TT_REC_OPEN || rec->type > TT_REC_TTY ||
+	    rec->len < sizeof(struct tt_task))
+		return -1;
+	ev->type = rec->type;
+	ev->ts = rec->ts;
+	ev->syscall = "";
+	ev->has_ret = false;
+	ev->ret = 0;
+	ev->path[0] = ev->path2[0] = '\0';
+	ev->flags = ev->mode = 0;
+	ev->created = false;
+	ev->rbytes = ev->wbytes = 0;
+	ev->reads = ev->writes = 0;
+	ev->i_mode = 0;
+	ev->args = NULL;
+	ev->args_len = 0;
+	ev->ppid = 0;
+	ev->truncated = false;
+	ev->line = NULL;
+	switch (rec->type) {
+	case TT_REC_OPEN:
+	case TT_REC_UNLINK:
+	case TT_REC_RENAME:
+		decode_file_op(rec, ev);
+		break;
+	case TT_REC_RW:
+		decode_rw(rec, ev);
+		break;
+	case TT_REC_EXEC:
+		decode_exec(rec, ev);
+		break;
+	default:
+		decode_other(rec, ev);
+	}
+	replay_task_comm(&ev->task, ev->comm);
+	return 0;
+}
+
+bool export_decode_loss(const struct tape_record *rec, struct tt_loss *out)
+{
+	if (rec->type != TT_REC_LOSS ||
+	    rec->len < offsetof(struct tt_loss, since_ts))
+		return false;
+	tape_rec_fixed(rec, out, sizeof(*out));
+	return true;
+}
+
+/* ---- options ----------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tracetape export --format FORMAT TAPE [OPTIONS]\n\n"
+		"The tape as files other tools load.  FORMAT is one of:\n"
+		"  chrome       Chrome trace event JSON, for ui.perfetto.dev "
+		"and chrome://tracing\n"
+		"  openmetrics  counters every --step seconds, for promtool "
+		"tsdb\n"
+		"               create-blocks-from openmetrics\n"
+		"  csv          one line per event (RFC 4180), with a header "
+		"line\n\n"
+		"Options:\n"
+		"  -f, --format=FORMAT  chrome, openmetrics or csv (needed)\n"
+		"  -o, --output=FILE    write to FILE instead of stdout\n"
+		"      --step=SECONDS   openmetrics: sample every SECONDS of "
+		"the tape's time\n"
+		"                       (default 10)\n"
+		"      --top=N          openmetrics: the N busiest commands "
+		"get "
+		"their own\n"
+		"                       comm label, the rest comm=\"other\" "
+		"(default 10)\n"
+		"      --rw=HOW         chrome: reads and writes as "
+		"\"counter\" tracks of\n"
+		"                       bytes per process (default), "
+		"\"instant\" events\n"
+		"                       per file, or \"both\"\n"
+		"      --since, --until, --utc, --help as below (--json does "
+		"not apply)\n"
+		"\n%s",
+		replay_common_help);
+}
+
+static int parse_format(const char *s, enum export_format *out)
+{
+	for (size_t i = 0; i < sizeof(format_names) / sizeof(*format_names);
+	     i++)
+		if (!strcmp(s, format_names[i])) {
+			*out = (enum export_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_rw(const char *s, unsigned *out)
+{
+	if (!strcmp(s, "counter"))
+		*out = EXPORT_RW_COUNTER;
+	else if (!strcmp(s, "instant"))
+		*out = EXPORT_RW_INSTANT;
+	else if (!strcmp(s, "both"))
+		*out = EXPORT_RW_COUNTER | EXPORT_RW_INSTANT;
+	else
+		return -1;
+	return 0;
+}
+
+/* What the options said, and which format-bound ones were given. */
+struct parsed {
+	bool format, step, top, rw;
+};
+
+static int take_option(const struct replay_env *env, int opt,
+		       struct export_opts *o, struct parsed *p)
+{
+	uint64_t secs;
+	switch (opt) {
+	case 'f':
+		p->format = true;
+		if (parse_format(optarg, &o->format))
+			return replay_usage_error(
+				env, "export",
+				"--format: '%s' is not a format: chrome, "
+				"openmetrics or csv",
+				optarg);
+		return 0;
+	case 'o':
+		o->output = optarg;
+		return 0;
+	case 's':
+		p->step = true;
+		if (replay_parse_range(optarg, 1, 366ull * 86400, &secs))
+			return replay_usage_error(
+				env, "export",
+				"--step: invalid value '%s': whole seconds, "
+				"1 or more",
+				optarg);
+		o->step_ns = secs * 1000000000ull;
+		return 0;
+	case 't':
+		p->top = true;
+		if (replay_parse_range(optarg, 0, EXPORT_TOP_MAX, &o->top))
+			return replay_usage_error(
+				env, "export",
+				"--top: invalid value '%s': 0 to %d", optarg,
+				EXPORT_TOP_MAX);
+		return 0;
+	case 'r':
+		p->rw = true;
+		if (parse_rw(optarg, &o->rw))
+			return replay_usage_error(
+				env, "export",
+				"--rw: '%s' is not counter, instant or both",
+				optarg);
+		return 0;
+	}
+	return -1;
+}
+
+/* Options that belong to another format are a mistake worth naming. */
+static int check_combination(const struct replay_env *env,
+			     const struct replay_common *c,
+			     const struct export_opts *o,
+			     const struct parsed *p)
+{
+	if (!p->format)
+		return replay_usage_error(env, "export",
+					  "--format is needed: chrome, "
+					  "openmetrics or csv");
+	if (c->json)
+		return replay_usage_error(env, "export",
+					  "--json does not apply: the format "
+					  "is chosen with --format");
+	if ((p->step || p->top) && o->format != EXPORT_OPENMETRICS)
+		return replay_usage_error(env, "export",
+					  "--step and --top apply to --format "
+					  "openmetrics only");
+	if (p->rw && o->format != EXPORT_CHROME)
+		return replay_usage_error(env, "export",
+					  "--rw applies to --format chrome "
+					  "only");
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, const struct replay_env *env,
+		      struct export_opts *o, struct replay_common *c,
+		      struct parsed *p)
+{
+	static const struct option longopts[] = {
+		REPLAY_COMMON_LONGOPTS,
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"step", required_argument, NULL, 's'},
+		{"top", required_argument, NULL, 't'},
+		{"rw", required_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt, rc = 0;
+	replay_getopt_reset();
+	/* -s, -t, -r exist as long options only (getopt hands them over
+	 * by the same codes) */
+	while (!rc && (opt = getopt_long(argc, argv, ":f:o:h", longopts,
+					 NULL)) != -1) {
+		if (replay_common_option(c, opt, optarg))
+			continue;
+		rc = take_option(env, opt, o, p);
+		if (rc < 0)
+			rc = replay_option_error(env, "export", opt, argv);
+	}
+	return rc;
+}
+
+/* ---- output ------------------------------------------------------ */
+
+static FILE *open_output(const char *path, const struct replay_env *env)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fprintf(env->err,
+			"%s export: %s: cannot create the output file: %s "
+			"(check that its directory exists and is "
+			"writable)\n",
+			env->prog, path, strerror(errno));
+	return f;
+}
+
+/* Flush and close OUT; a write error becomes exit 2 with a message. */
+static int close_output(FILE *out, const struct export_opts *o, int rc,
+			const struct replay_env *env)
+{
+	const char *name = o->output ? o->output : "standard output";
+	bool bad = fflush(out) != 0 || ferror(out);
+	int err = errno;
+	if (o->output && fclose(out) != 0 && !bad) {
+		bad = true;
+		err = errno;
+	}
+	if (bad) {
+		fprintf(env->err,
+			"%s export: %s: writing failed: %s (is the disk "
+			"full?)\n",
+			env->prog, name, strerror(err));
+		rc = REPLAY_EXIT_TROUBLE;
+	}
+	/* Half a file is worse than none: a failed export leaves none. */
+	if (rc == REPLAY_EXIT_TROUBLE && o->output)
+		unlink(o->output);
+	return rc;
+}
+
+static int run_format(struct replay_common *c, const struct export_opts *o,
+		      const struct replay_env *env)
+{
+	switch (o->format) {
+	case EXPORT_CHROME:
+		return export_chrome(c, o, env);
+	case EXPORT_OPENMETRICS:
+		return export_openmetrics(c, o, env);
+	case EXPORT_CSV:
+		return export_csv(c, o, env);
+	}
+	return REPLAY_EXIT_TROUBLE;
+}
+
+int export_main(int argc, char **argv, const struct replay_env *env)
+{
+	struct export_opts o = {
+		.format = EXPORT_CSV,
+		.step_ns = EXPORT_STEP_DEFAULT_NS,
+		.top = EXPORT_TOP_DEFAULT,
+		.rw = EXPORT_RW_COUNTER,
+	};
+	struct replay_common c = {0};
+	struct parsed p = {0};
+	int rc = parse_args(argc, argv, env, &o, &c, &p);
+	if (rc)
+		return rc;
+	if (c.help) {
+		usage(env->out);
+		return REPLAY_EXIT_OK;
+	}
+	rc = replay_common_finish(&c, argc, argv, "export", env);
+	if (!rc)
+		rc = check_combination(env, &c, &o, &p);
+	if (rc)
+		return rc;
+	struct replay_env oenv = *env;
+	if (o.output && !(oenv.out = open_output(o.output, env)))
+		return REPLAY_EXIT_TROUBLE;
+	rc = run_format(&c, &o, &oenv);
+	return close_output(oenv.out, &o, rc, env);
+}
