@@ -55,6 +55,7 @@
 struct proc_info {
 	uint64_t exec_ts; /* first exec on the tape, 0 = none */
 	uint64_t rbytes, wbytes;
+	char name[TT_COMM_LEN + 1]; /* as the last process_name said */
 };
 
 struct thread_slot {
@@ -145,19 +146,26 @@ static void name_event(struct chrome *x, const char *what, uint32_t pid,
 	replay_json_end(&j);
 }
 
+/* Name process PID NAME unless that is its name already. */
+static void name_process(struct chrome *x, struct proc_info *pi, uint32_t pid,
+			 const char *name)
+{
+	if (!strcmp(pi->name, name))
+		return;
+	snprintf(pi->name, sizeof(pi->name), "%s", name);
+	name_event(x, "process_name", pid, pid, name);
+}
+
 /* The process' entry, named on its first sight (from the table's comm
  * of the main thread when known, else this task's). */
 static struct proc_info *see_process(struct chrome *x, struct replay *rp,
 				     const struct export_event *ev)
 {
-	bool created = false;
 	uint32_t pid = ev->task.pid;
-	struct proc_info *pi =
-		strmap_get(x->procs, &pid, sizeof(pid), &created);
-	if (created) {
+	struct proc_info *pi = strmap_get(x->procs, &pid, sizeof(pid), NULL);
+	if (pi && !pi->name[0]) {
 		const struct replay_proc *p = replay_proc_get(rp, pid);
-		name_event(x, "process_name", pid, pid,
-			   p && p->comm[0] ? p->comm : ev->comm);
+		name_process(x, pi, pid, p && p->comm[0] ? p->comm : ev->comm);
 	}
 	return pi;
 }
@@ -203,9 +211,9 @@ static void file_op(struct chrome *x, const struct export_event *ev)
 	put_result(&a, ev->ret);
 	if (ev->type == TT_REC_OPEN) {
 		char oct[16];
-		snprintf(oct, sizeof(oct), "0%o", ev->flags);
+		snprintf(oct, sizeof(oct), "%#o", ev->flags);
 		replay_json_str(&a, "flags", oct);
-		snprintf(oct, sizeof(oct), "0%o", ev->mode);
+		snprintf(oct, sizeof(oct), "%#o", ev->mode);
 		replay_json_str(&a, "mode", oct);
 		replay_json_bool(&a, "created", ev->created);
 	}
@@ -380,8 +388,7 @@ static void event(struct chrome *x, struct replay *rp,
 		if (ev->ret == 0 && pi) {
 			if (!pi->exec_ts)
 				pi->exec_ts = ev->ts;
-			name_event(x, "process_name", ev->task.pid,
-				   ev->task.pid, ev->comm);
+			name_process(x, pi, ev->task.pid, ev->comm);
 		}
 		break;
 	case TT_REC_FORK:

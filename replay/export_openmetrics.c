@@ -6,7 +6,8 @@
  * openmetrics` backfills into a Prometheus TSDB.
  *
  * Samples: at the window's start (since, else the tape's first record)
- * and every step after it, up to the first step past the last record;
+ * and every step after it, up to the first step past the last event or
+ * loss record;
  * each holds the totals of the events before it, so the first is 0 and
  * the last counts everything.  Timestamps are the recorded wall clock
  * (through the tape's clock anchors, as the other analyses' times) in
@@ -287,15 +288,21 @@ static int count_record(struct replay *rp, const struct tape_record *rec,
 {
 	struct om *m = ctx;
 	struct tt_loss l;
+	bool event = export_decode(rec, &m->ev) == 0;
+	bool loss = !event && export_decode_loss(rec, &l);
+	/* Events and losses set the pace: metadata (the segment record,
+	 * clock anchors) would stretch the span past the last event. */
+	if (!event && !loss)
+		return 0;
 	/* a sample at ts counts what came strictly before it */
 	int rc = rows_until(m, rp, rec->ts);
 	if (rc)
 		return rc;
 	if (rec->ts > m->last_ts)
 		m->last_ts = rec->ts;
-	if (export_decode(rec, &m->ev) == 0)
+	if (event)
 		count_event(m, &m->ev);
-	else if (export_decode_loss(rec, &l))
+	else
 		m->totals[m->nvalues - 1] += l.count;
 	return 0;
 }
@@ -369,7 +376,7 @@ static int put_families(struct om *m, FILE *f)
 static int count_finish(struct replay *rp, void *ctx)
 {
 	struct om *m = ctx;
-	/* up to the first sample past the last record */
+	/* up to the first sample past the last event */
 	int rc = rows_until(m, rp, m->last_ts);
 	if (!rc)
 		rc = write_row(m, rp);
