@@ -106,6 +106,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(REPLAY_LIB) $(LIBTAPE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Ireplay -o $@ $^ $(LDFLAGS) -lcmocka -lzstd -lm
 
+# the recorder's redaction is plain C with no BPF: unit-tested directly
+$(BUILD)/tests/test_redact: tests/unit/test_redact.c record/redact.c $(REPLAY_LIB) $(LIBTAPE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -Ireplay -Irecord -o $@ $^ $(LDFLAGS) -lcmocka -lzstd -lm
+
 $(BUILD)/tests/%: tests/e2e/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)

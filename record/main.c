@@ -309,6 +309,7 @@ struct recorder {
 	char dir[4096];
 	struct probes probes;
 	struct meta_ctx meta;
+	struct redactor redact;
 	struct tape_writer *writer;
 	struct pump *pump;
 	struct child child;
@@ -333,6 +334,7 @@ static int open_tape(struct recorder *r)
 	r->meta.opts = o;
 	r->meta.probes = &r->probes;
 	r->meta.out_dir = r->dir;
+	r->meta.redact = &r->redact;
 	rc = tape_writer_open(&r->writer, r->dir, &wo, err);
 	if (rc)
 		fprintf(stderr, "tracetape-record: %s\n", err);
@@ -379,6 +381,7 @@ static int setup(struct recorder *r, const sigset_t *old_mask)
 		.ncpus = r->probes.ncpus,
 		.flush_interval_ms = r->opts.flush_interval_ms,
 		.writer = r->writer,
+		.redact = &r->redact,
 	};
 	err = pump_start(&r->pump, &pc);
 	if (err) {
@@ -431,6 +434,21 @@ static int finish(struct recorder *r, bool show, double secs)
 	return rc || close_rc ? -1 : 0;
 }
 
+/* --redact and --redact-regex; -1 with a message on a bad regex. */
+static int init_redactor(struct redactor *red, const struct rec_opts *o)
+{
+	char err[256];
+
+	if (redactor_init(red, o->redact, o->redact_regex, err, sizeof(err))) {
+		fprintf(stderr,
+			"tracetape-record: --redact-regex '%s': %s; give a "
+			"POSIX extended regular expression\n",
+			o->redact_regex, err);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct recorder r = {0};
@@ -441,6 +459,8 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc > 0 ? 0 : EXIT_USAGE;
+	if (init_redactor(&r.redact, &r.opts))
+		return EXIT_USAGE;
 	if (r.opts.out_dir)
 		snprintf(r.dir, sizeof(r.dir), "%s", r.opts.out_dir);
 	else
@@ -456,12 +476,14 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, &old_mask);
 	if (setup(&r, &old_mask)) {
 		teardown_after_failed_setup(&r);
+		redactor_free(&r.redact);
 		return EXIT_SETUP;
 	}
 	start = now_s();
 	child_release(&r.child);
 	wait_for_end(&r.opts, r.pump, &r.child, &sigs, show);
 	rc = finish(&r, show, now_s() - start);
+	redactor_free(&r.redact);
 	if (r.child.pid > 0 && !r.child.exited) {
 		/* stopped by a signal or -d: the command goes on untraced */
 		if (waitpid(r.child.pid, &r.child.status, WNOHANG) ==

@@ -182,6 +182,47 @@ static int write_host(struct tape_writer *w)
 	return body_write(w, TT_REC_HOST, &b);
 }
 
+/* One argument of the recorder's own command line: COMMAND_ARG when it
+ * is an argument of -- COMMAND (after COMMAND itself). */
+static void put_redacted_arg(struct body *b, const struct redactor *r,
+			     const char *arg, bool command_arg)
+{
+	char *out;
+	size_t n;
+
+	if (!r || !redactor_active(r)) {
+		body_put(b, arg, strlen(arg));
+		return;
+	}
+	out = malloc(redact_room(strlen(arg) + 1));
+	if (!out) {
+		b->failed = true;
+		return;
+	}
+	n = redact_string(r, arg, command_arg && (r->what & REDACT_ARGS), out);
+	body_put(b, out, n - 1);
+	free(out);
+}
+
+/* Replace the argv at B->data + AT (to the end) by its redacted form. */
+static void redact_body_args(struct body *b, size_t at,
+			     const struct redactor *r)
+{
+	char *out;
+
+	if (b->failed || !r || !redactor_active(r))
+		return;
+	out = malloc(redact_room(b->len - at));
+	if (!out) {
+		b->failed = true;
+		return;
+	}
+	size_t n = redact_args(r, b->data + at, b->len - at, out);
+	b->len = at;
+	body_put(b, out, n);
+	free(out);
+}
+
 static int write_options(struct tape_writer *w, const struct meta_ctx *m)
 {
 	const struct rec_opts *o = m->opts;
@@ -193,7 +234,8 @@ static int write_options(struct tape_writer *w, const struct meta_ctx *m)
 	for (int i = 0; i < o->argc; i++) {
 		if (i)
 			body_put(&args, " ", 1);
-		body_put(&args, o->argv[i], strlen(o->argv[i]));
+		put_redacted_arg(&args, m->redact, o->argv[i],
+				 o->command && o->argv + i > o->command);
 	}
 	body_put(&args, "", 1);
 	kv(&b, "argv", args.failed ? "" : args.data);
@@ -218,6 +260,14 @@ static int write_options(struct tape_writer *w, const struct meta_ctx *m)
 	kvf(&b, "flush_interval_ms", "%u", o->flush_interval_ms);
 	kvf(&b, "ring_size", "%llu", (unsigned long long)o->ring_size);
 	kv(&b, "mechanism", rec_mechanism_name(o->mechanism));
+	if (o->redact) {
+		char what[32];
+
+		rec_redact_name(o->redact, what, sizeof(what));
+		kv(&b, "redact", what);
+	}
+	if (o->redact_regex)
+		kv(&b, "redact_regex", o->redact_regex);
 	return body_write(w, TT_REC_OPTIONS, &b);
 }
 
@@ -343,7 +393,8 @@ static uint32_t proc_uid(const char *pid)
 	return p ? strtoul(p + 5, NULL, 10) : 0;
 }
 
-static int write_proc(struct tape_writer *w, const char *pid)
+static int write_proc(struct tape_writer *w, const char *pid,
+		      const struct redactor *redact)
 {
 	struct tt_proc pr = {0};
 	struct body b = {0};
@@ -372,6 +423,7 @@ static int write_proc(struct tape_writer *w, const char *pid)
 	n = read_all(path, &b);
 	if (n > 0 && b.data[b.len - 1] != 0)
 		body_put(&b, "", 1); /* cmdline rewritten without a NUL */
+	redact_body_args(&b, args_at, redact);
 	if (!b.failed) {
 		struct tt_proc *fixed = (struct tt_proc *)b.data;
 
@@ -382,7 +434,7 @@ static int write_proc(struct tape_writer *w, const char *pid)
 	return body_write(w, TT_REC_PROC, &b);
 }
 
-static int write_procs(struct tape_writer *w)
+static int write_procs(struct tape_writer *w, const struct redactor *redact)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -392,7 +444,7 @@ static int write_procs(struct tape_writer *w)
 		return 0;
 	while (!rc && (de = readdir(d))) {
 		if (isdigit((unsigned char)de->d_name[0]))
-			rc = write_proc(w, de->d_name);
+			rc = write_proc(w, de->d_name, redact);
 	}
 	closedir(d);
 	return rc;
@@ -496,7 +548,7 @@ int meta_segment_start(struct tape_writer *w, void *ctx)
 	if (!rc)
 		rc = meta_write_loadavg(w);
 	if (!rc)
-		rc = write_procs(w);
+		rc = write_procs(w, m->redact);
 	if (!rc)
 		rc = write_each_line(w, "/proc/self/mountinfo",
 				     write_mount_line);

@@ -11,6 +11,7 @@
 
 #include "options.h"
 #include "probes.h"
+#include "redact.h"
 
 struct tape_writer;
 
@@ -19,6 +20,7 @@ struct meta_ctx {
 	const struct rec_opts *opts;
 	const struct probes *probes;
 	const char *out_dir;
+	const struct redactor *redact; /* applied to argv in snapshots */
 };
 
 /* CLOCK_BOOTTIME now, in nanoseconds. */

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "options.h"
+#include "redact.h"
 
 static const char usage_text[] =
 	"usage: tracetape-record [OPTIONS] [-- COMMAND [ARG...]]\n"
@@ -35,6 +36,10 @@ static const char usage_text[] =
 	"64K..1G (default 16M)\n"
 	"  --mechanism M        hook file system calls with auto (default),\n"
 	"                       fexit, tracepoint or raw_tp\n"
+	"  --redact LIST        never write args (exec arguments after\n"
+	"                       argv[0]) and/or lines (bash lines)\n"
+	"  --redact-regex RE    mask what RE (POSIX extended) matches in\n"
+	"                       exec arguments and bash lines\n"
 	"  -q                   no status line, no summary\n"
 	"  -h, --help           this help\n"
 	"  --version            print the version\n"
@@ -52,6 +57,8 @@ enum {
 	OPT_FLUSH_INTERVAL,
 	OPT_RING_SIZE,
 	OPT_MECHANISM,
+	OPT_REDACT,
+	OPT_REDACT_REGEX,
 	OPT_VERSION,
 };
 
@@ -65,6 +72,8 @@ static const struct option long_options[] = {
 	{"flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL},
 	{"ring-size", required_argument, NULL, OPT_RING_SIZE},
 	{"mechanism", required_argument, NULL, OPT_MECHANISM},
+	{"redact", required_argument, NULL, OPT_REDACT},
+	{"redact-regex", required_argument, NULL, OPT_REDACT_REGEX},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -213,6 +222,34 @@ static int parse_mechanism(const char *arg, enum rec_mechanism *m)
 	return -1;
 }
 
+/* "args,lines" into REDACT_* bits; -1 on an unknown word. */
+static int parse_redact(const char *arg, unsigned *bits)
+{
+	char buf[64], *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	*bits = 0;
+	for (char *w = strtok_r(buf, ",", &save); w;
+	     w = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(w, "args"))
+			*bits |= REDACT_ARGS;
+		else if (!strcmp(w, "lines"))
+			*bits |= REDACT_LINES;
+		else
+			return -1;
+	}
+	return *bits ? 0 : -1;
+}
+
+void rec_redact_name(unsigned bits, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s", bits & REDACT_ARGS ? "args" : "",
+		 (bits & REDACT_ARGS) && (bits & REDACT_LINES) ? "," : "",
+		 bits & REDACT_LINES ? "lines" : "");
+}
+
 static void set_defaults(struct rec_opts *o, int argc, char **argv)
 {
 	memset(o, 0, sizeof(*o));
@@ -304,6 +341,17 @@ static int apply_option(struct rec_opts *o, int c, const char *arg)
 			return bad_value("--ring-size", arg,
 					 "want a power of two, 64K..1G");
 		o->ring_size = v;
+		return 0;
+	case OPT_REDACT:
+		if (parse_redact(arg, &o->redact))
+			return bad_value("--redact", arg,
+					 "want a list of args,lines");
+		return 0;
+	case OPT_REDACT_REGEX:
+		if (!*arg)
+			return bad_value("--redact-regex", arg,
+					 "want a POSIX extended regex");
+		o->redact_regex = arg;
 		return 0;
 	case OPT_MECHANISM:
 		if (parse_mechanism(arg, &o->mechanism))

@@ -50,6 +50,8 @@ struct rec_opts {
 	uint32_t flush_interval_ms;
 	uint64_t ring_size;
 	enum rec_mechanism mechanism;
+	unsigned redact;	  /* enum redact_what bits (redact.h) */
+	const char *redact_regex; /* --redact-regex, or NULL */
 	bool quiet;
 	char **command; /* -- COMMAND [ARG...], NULL-terminated, or NULL */
 	int argc;	/* the recorder's own argv, for the tape */
@@ -61,6 +63,9 @@ struct rec_opts {
  * (--help, --version printed), -1 on a usage error (message printed).
  */
 int rec_opts_parse(struct rec_opts *opts, int argc, char **argv);
+
+/* "args,lines" for the --redact bits in BITS, into BUF. */
+void rec_redact_name(unsigned bits, char *buf, size_t size);
 
 /* "auto", "fexit", "tracepoint" or "raw_tp". */
 const char *rec_mechanism_name(enum rec_mechanism m);

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "meta.h"
+#include "redact.h"
 #include "pump.h"
 #include "tape.h"
 #include "tt_events.h"
@@ -142,6 +143,36 @@ static size_t framed_prefix(struct pump *p, const uint8_t *data, size_t size)
 	return off;
 }
 
+/* Make room for SIZE more bytes in the current batch; -ENOMEM or 0. */
+static int batch_room(struct pump *p, size_t size)
+{
+	if (p->cur && p->cur->len + size > BATCH_CAP)
+		queue_current(p);
+	if (!p->cur)
+		p->cur = batch_get(p);
+	return p->cur ? 0 : -ENOMEM;
+}
+
+/* The records of a sample one by one through the redactor (--redact). */
+static int copy_redacted(struct pump *p, const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+
+	while (off < size) {
+		const struct tt_rec_hdr *h = (const void *)(data + off);
+		size_t len = sizeof(*h) + (((size_t)h->body_len + 7) & ~7ul);
+
+		if (redact_room(len) > BATCH_CAP)
+			return 0; /* cannot be: records are at most ~40 KiB */
+		if (batch_room(p, redact_room(len)))
+			return -ENOMEM;
+		p->cur->len += redact_record(p->cfg.redact, data + off, len,
+					     p->cur->data + p->cur->len);
+		off += len;
+	}
+	return 0;
+}
+
 /* ring_buffer callback: copy the records out (ring pages are read-only). */
 static int on_sample(void *ctx, void *data, size_t size)
 {
@@ -149,11 +180,11 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (size > BATCH_CAP)
 		return 0;
-	if (p->cur && p->cur->len + size > BATCH_CAP)
-		queue_current(p);
-	if (!p->cur)
-		p->cur = batch_get(p);
-	if (!p->cur)
+	if (p->cfg.redact && redactor_active(p->cfg.redact)) {
+		size = framed_prefix(p, data, size);
+		return copy_redacted(p, data, size);
+	}
+	if (batch_room(p, size))
 		return -ENOMEM;
 	size = framed_prefix(p, data, size);
 	memcpy(p->cur->data + p->cur->len, data, size);

@@ -19,6 +19,8 @@
 struct pump;
 struct tape_writer;
 
+struct redactor;
+
 struct pump_config {
 	int ring_fd; /* BPF ring buffer map */
 	int lost_fd; /* per-CPU loss counter map */
@@ -26,6 +28,9 @@ struct pump_config {
 	 * as losses too (recursion_misses) */
 	const int *prog_fds;
 	int nprogs;
+	/* exec and readline records are rewritten by it before they are
+	 * queued, when it is active (NULL: records go out as they came) */
+	const struct redactor *redact;
 	int ncpus;
 	uint32_t flush_interval_ms;
 	struct tape_writer *writer;

@@ -96,6 +96,30 @@ else
 	fail "capabilities while recording: '$caps' (want CapPrm/CapEff/CapBnd 0000000000080000, NoNewPrivs 1), $segs segments (want >= 3), or verify failed"
 fi
 
+echo "== 3c. --redact args and --redact-regex keep secrets off the disk"
+# a process alive before recording (it lands in the process snapshot), an
+# exec and a failed exec, each carrying the secret; a control recording
+# without redaction must hold it, or this check proves nothing
+SECRET=tt-s3cr3t-$$
+sh -c 'sleep 30' "password=$SECRET" &
+SNAP_PID=$!
+redact_cmd() {
+	"$REC" -q "$@" -- sh -c "/bin/echo user password=$SECRET >/dev/null;
+		/nonexistent/tt-prog token=$SECRET 2>/dev/null; true" "arg-$SECRET"
+}
+redact_cmd -o "$TMP/tape-plain"
+redact_cmd -o "$TMP/tape-redacted" --redact args --redact-regex 'password=[^ ]*'
+kill "$SNAP_PID" 2>/dev/null
+plain=$("$TT" dump --json "$TMP/tape-plain" | grep -c -- "$SECRET")
+leaks=$("$TT" dump --json "$TMP/tape-redacted" | grep -c -- "$SECRET")
+echo_args=$("$TT" execsnoop "$TMP/tape-redacted" | awk '$1 == "echo" { $1 = $2 = $3 = $4 = ""; print }' | tr -s ' ')
+snap=$("$TT" dump --json "$TMP/tape-redacted" | grep '"type":"proc"' | grep -c "\"pid\":$SNAP_PID,")
+if [ "$plain" -ge 3 ] && [ "$leaks" = 0 ] && [ "$echo_args" = " /bin/echo *** ***" ] && [ "$snap" = 1 ]; then
+	echo "PASS  redact: the secret is in $plain records without --redact, in none with it; echo's args read '$echo_args'; the snapshot of pid $SNAP_PID is there"
+else
+	fail "redact: secret in $plain records without --redact (want >= 3), $leaks with it (want 0); echo args '$echo_args' (want ' /bin/echo *** ***'); snapshot records of pid $SNAP_PID: $snap (want 1)"
+fi
+
 echo "== 4. interactive bash under tmux"
 tmux new-session -d -s "$SESSION" -x 200 -y 50 "bash --norc -i" ||
 	fail "tmux new-session failed"
