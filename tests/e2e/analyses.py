@@ -1048,6 +1048,324 @@ def check_bash_side_analyses(tape, bpid, dd_out):
                  for r in dd_life]))
 
 
+# ---------------------------------------------------------------------------
+# export: chrome (Perfetto), csv, openmetrics (promtool)
+
+CSV_COLUMNS = ["time", "ts_ns", "type", "pid", "tid", "uid", "comm",
+               "syscall", "ret", "path", "bytes_read", "bytes_written",
+               "reads", "writes", "argv", "line", "path2", "lost", "cpu",
+               "detail"]
+
+
+def export_bytes(*args):
+    """Run tracetape export ARGS; (exit status, stdout as str, stderr).
+
+    Bytes are decoded as they are, CR LF kept (csv needs them)."""
+    cmd = [TRACETAPE, "export"] + [str(a) for a in args]
+    out = subprocess.run(cmd, capture_output=True, timeout=60)
+    return (out.returncode, out.stdout.decode("utf-8", "surrogateescape"),
+            out.stderr.decode("utf-8", "replace").strip())
+
+
+def dump_events(tape):
+    """The records every export shows, in the tape's order: events, and
+    loss records that lost something."""
+    return [r for r in tape.recs if r["type"] in EVENT_TYPES
+            or (r["type"] == "loss" and r["count"] > 0)]
+
+
+def want_lifetimes(tape):
+    """pid -> (start ns, exit ns) for processes whose start (fork, else
+    the first successful exec) and exit are both on the tape; and the
+    pids that exit without one."""
+    start, lives, bare = {}, {}, []
+    for r in tape.recs:
+        if r["type"] == "fork":
+            start[r["child_pid"]] = r["ts_ns"]
+        elif r["type"] == "exec" and r["ret"] == 0:
+            start.setdefault(r["pid"], r["ts_ns"])
+        elif r["type"] == "exit":
+            if r["pid"] in start:
+                lives[r["pid"]] = (start.pop(r["pid"]), r["ts_ns"])
+            else:
+                bare.append(r["pid"])
+    return lives, bare
+
+
+def us_to_ns(x):
+    return int(round(x * 1000))
+
+
+def check_export_chrome(tape, label):
+    rc, out, err = export_bytes("--format", "chrome", "--rw", "both",
+                                tape.path)
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        report(False, label + " export chrome: JSON",
+               "exit %d, python's json: %s; stderr %s" % (rc, e, err))
+        return
+    evs = doc.get("traceEvents", [])
+    origin = doc.get("otherData", {}).get("ts_zero_boot_ns")
+    report(rc == 0 and origin == tape.recs[0]["ts_ns"]
+           and doc.get("displayTimeUnit") == "ms",
+           label + " export chrome: loads as JSON",
+           "exit %d, %d trace events, ts 0 = boot ns %s (dump's first "
+           "record %d)" % (rc, len(evs), origin, tape.recs[0]["ts_ns"]))
+    counts = tape.counts()
+
+    def n(ph, cat=None, name_start=None):
+        return sum(1 for e in evs if e["ph"] == ph
+                   and (cat is None or e.get("cat") == cat)
+                   and (name_start is None
+                        or e["name"].startswith(name_start)))
+
+    got = {"open": n("i", "open"), "unlink": n("i", "unlink"),
+           "rename": n("i", "rename"), "exec": n("i", "exec"),
+           "readline": n("i", "readline"),
+           "fork": n("i", "process", "fork "),
+           "exit": n("X", "process") + n("i", "process", "exit "),
+           "rw counters": n("C", "rw"), "rw instants": n("i", "rw"),
+           "loss": n("i", "loss")}
+    want = {t: counts.get(t, 0) for t in ("open", "unlink", "rename",
+                                          "exec", "readline", "fork",
+                                          "exit")}
+    want["rw counters"] = want["rw instants"] = counts.get("rw", 0)
+    want["loss"] = sum(1 for r in tape.of("loss") if r["count"] > 0)
+    report(got == want, label + " export chrome: events per kind",
+           "%s; dump --json %s" % (show(got, 400),
+                                   "equal" if got == want else show(want)))
+
+    lives, bare = want_lifetimes(tape)
+    got_lives = {e["pid"]: (origin + us_to_ns(e["ts"]),
+                            origin + us_to_ns(e["ts"] + e["dur"]))
+                 for e in evs if e["ph"] == "X"}
+    exits = [e["pid"] for e in evs if e["ph"] == "i"
+             and e.get("cat") == "process" and e["name"].startswith("exit ")]
+    report(got_lives == lives and sorted(exits) == sorted(bare),
+           label + " export chrome: process lifetimes",
+           "%d X events from fork/exec to exit (dump: %d such processes%s), "
+           "%d bare exits (dump %d)" % (
+               len(got_lives), len(lives),
+               ", same times" if got_lives == lives else
+               "; first difference %s" % show(sorted(
+                   set(got_lives.items()) ^ set(lives.items()))[:2]),
+               len(exits), len(bare)))
+
+    # the counters: bytes of the process so far, one sample per rw record,
+    # starting again from 0 for a pid that exited and came back
+    sums, want_c = {}, []
+    for r in tape.recs:
+        if r["type"] == "rw":
+            rb, wb = sums.get(r["pid"], (0, 0))
+            sums[r["pid"]] = (rb + r["rbytes"], wb + r["wbytes"])
+            want_c.append((r["pid"], r["ts_ns"]) + sums[r["pid"]])
+        elif r["type"] == "exit":
+            sums.pop(r["pid"], None)
+    got_c = [(e["pid"], origin + us_to_ns(e["ts"]), e["args"]["read"],
+              e["args"]["written"]) for e in evs if e["ph"] == "C"]
+    bad = [(g, w) for g, w in zip(got_c, want_c) if g != w]
+    report(got_c == want_c and got_c, label + " export chrome: byte counters",
+           "%d counter samples (pid, ts, bytes read and written so far), "
+           "%d rw records%s" % (len(got_c), len(want_c), ", all equal"
+                                if not bad else "; first difference %s" %
+                                show(bad[0])))
+    pids = {r["pid"] for r in tape.recs if r["type"] in EVENT_TYPES
+            and r["type"] != "tty"}
+    named = {e["pid"] for e in evs if e["ph"] == "M"
+             and e["name"] == "process_name"}
+    report(pids <= named, label + " export chrome: processes named",
+           "%d pids with events, %d named by process_name%s" % (
+               len(pids), len(named & pids),
+               "" if pids <= named else ": missing %s" % sorted(
+                   pids - named)[:5]))
+
+
+def csv_want(r):
+    """The columns of the CSV line for dump record R that the dump knows."""
+    t = r["type"]
+    w = {"ts_ns": str(r["ts_ns"]), "type": t, "time": r["time"]}
+    if t == "loss":
+        w["lost"] = str(r["count"])
+        return w
+    w.update(pid=str(r["pid"]), tid=str(r["tid"]), uid=str(r["uid"]),
+             comm=r["comm"])
+    if t in ("open", "unlink", "rename"):
+        w.update(ret=str(r["ret"]), path=r["full"], syscall=r["syscall"])
+        if t == "rename":
+            w["path2"] = r["full2"]
+    elif t == "rw":
+        w.update(path=r["name"], bytes_read=str(r["rbytes"]),
+                 bytes_written=str(r["wbytes"]), reads=str(r["reads"]),
+                 writes=str(r["writes"]))
+    elif t == "exec":
+        w.update(ret=str(r["ret"]), path=r["filename"])
+    elif t == "fork":
+        w["ret"] = str(r["child_pid"])
+    elif t == "exit":
+        w["ret"] = str(r["exit_code"])
+    elif t == "readline":
+        w["line"] = r["line"]
+    elif t == "tty":
+        w["path"] = r["tty"]
+    return w
+
+
+def check_export_csv(tape, label):
+    import csv
+    import io
+    import shlex
+    rc, out, err = export_bytes("--format", "csv", tape.path)
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    header, rows = (rows[0], rows[1:]) if rows else ([], [])
+    crlf = out.count("\r\n") >= len(rows) + 1
+    report(rc == 0 and header == CSV_COLUMNS and crlf
+           and all(len(r) == len(CSV_COLUMNS) for r in rows),
+           label + " export csv: python's csv reads it",
+           "exit %d, header %s, %d rows of %d fields, CRLF line ends %s" % (
+               rc, "as documented" if header == CSV_COLUMNS else header,
+               len(rows), len(CSV_COLUMNS), crlf))
+    want = dump_events(tape)
+    by_type = {}
+    for r in rows:
+        by_type[r[2]] = by_type.get(r[2], 0) + 1
+    want_types = {}
+    for r in want:
+        want_types[r["type"]] = want_types.get(r["type"], 0) + 1
+    report(by_type == want_types, label + " export csv: rows per type",
+           "%s; dump --json %s" % (show(by_type, 400), "equal"
+                                   if by_type == want_types else
+                                   show(want_types, 400)))
+    bad = None
+    for i, (row, r) in enumerate(zip(rows, want)):
+        got = dict(zip(CSV_COLUMNS, row))
+        w = csv_want(r)
+        diff = {k: (got.get(k), v) for k, v in w.items() if got.get(k) != v}
+        if r["type"] == "exec":
+            try:
+                argv = shlex.split(got["argv"])
+            except ValueError as e:
+                argv = "shlex: %s" % e
+            if argv != r["args"]:
+                diff["argv"] = (got["argv"], r["args"])
+        if diff:
+            bad = (i, r["type"], diff)
+            break
+    report(bad is None and len(rows) == len(want),
+           label + " export csv: every line vs dump --json",
+           "%d lines, %d dump records; time, ts, pid, tid, uid, comm, ret, "
+           "resolved path, bytes, calls, line, and argv read back with "
+           "shlex.split%s" % (len(rows), len(want), "" if bad is None else
+                              "; first difference: %s" % show(bad)))
+
+
+OM_SAMPLE = re.compile(r'^([a-z_]+)(\{comm="((?:[^"\\]|\\.)*)"\})? '
+                       r'(\d+) (\d+)\.(\d{3})$')
+
+
+def anchor_ms(tape, ts):
+    """Wall-clock ms of boot ns TS under the tape's anchors (the latest
+    at or before it, else the first), as the analyses map time."""
+    clocks = tape.of("clock")
+    ck = clocks[0]
+    for c in clocks:
+        if c["boottime_ns"] <= ts:
+            ck = c
+    return (ck["realtime_ns"] + ts - ck["boottime_ns"]) // 1000000
+
+
+def check_export_openmetrics(tape, label, promtool, tmp):
+    path = os.path.join(tmp, "export.om")
+    rc, _, err = export_bytes("--format", "openmetrics", "--step", "1",
+                              "-o", path, tape.path)
+    text = open(path, encoding="utf-8").read() if rc == 0 else ""
+    lines = text.splitlines()
+    series, samples, bad = {}, 0, []
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        m = OM_SAMPLE.match(line)
+        if not m:
+            bad.append(line)
+            continue
+        key = (m.group(1), m.group(3))
+        ms = int(m.group(5)) * 1000 + int(m.group(6))
+        series.setdefault(key, []).append((ms, int(m.group(4))))
+        samples += 1
+    report(rc == 0 and lines[-1:] == ["# EOF"] and not bad and samples,
+           label + " export openmetrics: layout",
+           "exit %d, %d samples in %d series, last line %r, %d lines not "
+           "samples%s" % (rc, samples, len(series), lines[-1:], len(bad),
+                          "" if not bad else ": %s" % show(bad[:2])))
+    final = {}
+    for (name, _), pts in series.items():
+        final[name] = final.get(name, 0) + pts[-1][1]
+    opens = tape.of("open")
+    want = {"tracetape_opens_total": len(opens),
+            "tracetape_open_errors_total": sum(r["ret"] < 0 for r in opens),
+            "tracetape_read_bytes_total":
+                sum(r["rbytes"] for r in tape.of("rw")),
+            "tracetape_write_bytes_total":
+                sum(r["wbytes"] for r in tape.of("rw")),
+            "tracetape_execs_total":
+                sum(r["ret"] == 0 for r in tape.of("exec")),
+            "tracetape_lost_events_total":
+                sum(r["count"] for r in tape.of("loss"))}
+    want = {k: v for k, v in want.items()
+            if v or k == "tracetape_lost_events_total"}
+    report(final == want, label + " export openmetrics: final totals",
+           "%s; from dump --json %s" % (show(final, 400), "equal"
+                                        if final == want else show(want)))
+    first = anchor_ms(tape, tape.recs[0]["ts_ns"])
+    starts = {pts[0][0] for pts in series.values()}
+    steps_ok = all(b[0] - a[0] == 1000 for pts in series.values()
+                   for a, b in zip(pts, pts[1:]))
+    report(starts == {first} and steps_ok,
+           label + " export openmetrics: timestamps",
+           "every series starts at %s ms (want %d: the first record's wall "
+           "clock by the anchors) and steps 1000 ms: %s" % (
+               sorted(starts), first, steps_ok))
+    if not promtool:
+        print("SKIP  " + label + " export openmetrics: promtool: not "
+              "installed and 'apt-get install prometheus' failed; the "
+              "backfill was not tried")
+        return
+    db = os.path.join(tmp, "tsdb")
+    out = subprocess.run([promtool, "tsdb", "create-blocks-from",
+                          "openmetrics", path, db], capture_output=True,
+                         text=True, timeout=120)
+    report(out.returncode == 0, label + " export openmetrics: promtool "
+           "tsdb create-blocks-from openmetrics",
+           "exit %d: %s" % (out.returncode,
+                            (out.stdout + out.stderr).strip()[-300:]))
+    lst = subprocess.run([promtool, "tsdb", "list", db], capture_output=True,
+                         text=True, timeout=60)
+    blocks = [l.split() for l in lst.stdout.splitlines()[1:] if l.strip()]
+    got_samples = sum(int(b[4]) for b in blocks)
+    got_series = max((int(b[6]) for b in blocks), default=0)
+    min_ms = min((int(b[1]) for b in blocks), default=None)
+    print("      promtool tsdb list: " + " | ".join(
+        l.strip() for l in lst.stdout.splitlines()))
+    report(lst.returncode == 0 and got_samples == samples
+           and got_series == len(series) and min_ms == first,
+           label + " export openmetrics: promtool tsdb list",
+           "%d block(s), %d samples, %d series, min time %s (want %d, %d, "
+           "%d)" % (len(blocks), got_samples, got_series, min_ms, samples,
+                    len(series), first))
+
+
+def check_export(tape, label, promtool):
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="tt-export-")
+    try:
+        check_export_chrome(tape, label)
+        check_export_csv(tape, label)
+        check_export_openmetrics(tape, label, promtool, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     global TRACETAPE
     ap = argparse.ArgumentParser()
@@ -1063,6 +1381,8 @@ def main():
     ap.add_argument("--expectb", required=True)
     ap.add_argument("--bash-tape2", required=True)
     ap.add_argument("--extra-line", required=True)
+    ap.add_argument("--promtool", default="",
+                    help="promtool for the openmetrics export; empty: skip")
     a = ap.parse_args()
     TRACETAPE = a.tracetape
 
@@ -1079,6 +1399,7 @@ def main():
     check_filetop(tape, expect, workdir, wpid, os.path.getsize(a.expect))
     check_filelife(tape, expect, workdir, wpid)
     check_execsnoop(tape, expect, wpid)
+    check_export(tape, "workload tape", a.promtool)
 
     tape2 = Tape(a.tape2)
     expect2 = [json.loads(l) for l in open(a.expect2) if l.strip()]
@@ -1095,6 +1416,7 @@ def main():
     check_bashreadline(bash, lines, bpid)
     check_history(bash, lines, bpid, a.dd_out)
     check_bash_side_analyses(bash, bpid, a.dd_out)
+    check_export(bash, "bash tape", a.promtool)
 
     check_diff(a.tape, a.tape2, a.bash_tape,
                [os.path.dirname(workdir), os.path.dirname(workdir2)],

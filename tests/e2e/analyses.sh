@@ -5,7 +5,8 @@
 # variant b (known differences for diff), and an interactive bash under tmux
 # typing known lines, then the same lines plus one. tests/e2e/analyses.py
 # then runs opensnoop, filetop, filelife, execsnoop, bashreadline, history,
-# info, verify, dump and diff on them and compares with what was done.
+# info, verify, dump, diff and export on them and compares with what was
+# done (export --format openmetrics also through promtool).
 #
 # usage: tests/e2e/analyses.sh BUILD_DIR      (as root; KEEP=1 keeps the tapes)
 set -u
@@ -46,6 +47,30 @@ cleanup() {
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
+# promtool checks the openmetrics export (tracetape export): Debian's
+# prometheus package has it (tools/install-deps.sh installs it).  When it
+# is missing, take promtool alone out of the package into BUILD/e2e
+# rather than installing it: the package would start a Prometheus server.
+find_promtool() {
+	command -v promtool && return 0
+	local dir=$BUILD/e2e/prometheus
+	[ -x "$dir/usr/bin/promtool" ] && { echo "$dir/usr/bin/promtool"; return 0; }
+	mkdir -p "$dir" || return 1
+	(cd "$dir" && { apt-get download -q prometheus ||
+		{ apt-get update -q && apt-get download -q prometheus; }; } &&
+		dpkg-deb -x prometheus_*.deb . && rm -f prometheus_*.deb) \
+		>"$TMP/promtool-apt.log" 2>&1 &&
+		[ -x "$dir/usr/bin/promtool" ] && echo "$dir/usr/bin/promtool"
+}
+PROMTOOL=$(find_promtool)
+if [ -n "$PROMTOOL" ]; then
+	echo "promtool for the openmetrics export: $PROMTOOL"
+else
+	echo "SKIP  promtool: not installed, and apt-get download prometheus" \
+		"failed (see $TMP/promtool-apt.log): the openmetrics export" \
+		"is checked without promtool"
+fi
+
 # A private copy of the binaries: a rebuild during the run cannot change them.
 mkdir "$TMP/bin"
 cp "$BUILD/tracetape-record" "$BUILD/tracetape" "$BUILD/tests/workload" \
@@ -145,6 +170,6 @@ python3 "$HERE/analyses.py" --tracetape "$TT" \
 	--bash-tape "$TMP/bashtape" --bash-lines "$TMP/lines.txt" \
 	--tapeb "$TMP/tapeb" --expectb "$RUNB/expect.json" \
 	--bash-tape2 "$TMP/bashtape2" --extra-line "$EXTRA_LINE" \
-	--dd-out "$DD_OUT" ||
+	--dd-out "$DD_OUT" --promtool "$PROMTOOL" ||
 	fail "analysis checks failed (KEEP=1 keeps $TMP)"
 echo "analyses e2e passed in ${SECONDS}s"
