@@ -20,7 +20,7 @@
 #     decoded as garbage.
 #
 # usage: tests/e2e/killtest.sh BUILD [ROUNDS]   (root; default 16 rounds,
-#        about 60 s on 2 cores)
+#        about 60 s on 2 cores, 10 s more the first time for the ASan build)
 # env:   KILLTEST_SEED=N  repeat the same choice of kill moments
 #        KILLTEST_ASAN=0  skip the ASan+UBSan readers
 #        KEEP=1           keep every tape (failing tapes are always kept)
@@ -261,11 +261,12 @@ shape_of() {
 # ---- reading -------------------------------------------------------------
 
 # run NAME OUT ERR BINARY ARGS...: run a reader, record its exit code in RC;
-# fail on a crash or a sanitizer report.
+# fail on a crash, a hang (60 s; a tape here reads in about a second) or
+# a sanitizer report.
 run() {
 	local label=$1 out=$2 err=$3
 	shift 3
-	"$@" >"$out" 2>"$err"
+	timeout -s KILL 60 "$@" >"$out" 2>"$err"
 	RC=$?
 	if [ $RC -ge 128 ] || [ $RC = 86 ] || [ $RC = 87 ] ||
 		grep -q 'Sanitizer\|runtime error:' "$err"; then
@@ -282,8 +283,6 @@ check_dump_json() {
 	BEGIN {
 		split("host options probe clock loss loadavg proc mount user segment", m, " ")
 		for (i in m) meta[m[i]] = 1
-		split("open openat openat2 creat read write pread64 pwrite64 readv writev preadv pwritev preadv2 pwritev2 unlink unlinkat rmdir rename renameat renameat2 execve execveat copy_file_range sendfile splice", s, " ")
-		for (i in s) sc[s[i]] = 1
 	}
 	function field(name,    p, rest) {
 		p = index($0, "\"" name "\":")
@@ -313,9 +312,13 @@ check_dump_json() {
 		nev++
 		c = field("comm")
 		if (c == "" || c == "\001") bad("no comm")
-		if (t == "open" || t == "rw" || t == "unlink" || t == "rename" || t == "exec") {
-			if (!(field("syscall") in sc)) bad("syscall not in the enum")
-		}
+		# dump names the system calls of enum tt_syscall, "unknown"
+		# for any other number
+		sc = field("syscall")
+		if (sc != "\001" && (sc == "unknown" || sc !~ /^[a-z0-9_]+$/))
+			bad("syscall not in the enum")
+		if ((t == "open" || t == "rw" || t == "unlink" || t == "rename" || t == "exec") && sc == "\001")
+			bad("no syscall")
 		if (t == "open") {
 			opens++
 			if (field("path") == "" && field("ret") + 0 >= 0) bad("open without a path")
@@ -437,7 +440,7 @@ check_readers() {
 			grep -qE 'seg-[0-9]{6,}\.tt|MANIFEST' "$e" || ok=0
 		done
 		if [ $ok = 1 ] && grep -q 'warning: damaged tape' "$out.dump.err" &&
-			grep -q 'warning: damaged tape' "$out.open.err"; then
+			grep -q 'warning: damaged tape: .*offset [0-9]' "$out.open.err"; then
 			pass "$r dump and opensnoop warn about the damage on stderr; info lists it"
 		else
 			fail "$r damage not reported by the analyses: $(head -c 300 "$out.open.err")"
