@@ -627,6 +627,29 @@ static void test_chrome_rw_both(void **state)
 	fx_cleanup(&fx);
 }
 
+/*
+ * A window: ts stays counted from the tape's first record, counters count
+ * from the window's start, and cat's life (forked before the window, on
+ * the tape) is still one X event.
+ */
+static void test_chrome_window(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	write_tape(&fx);
+	assert_int_equal(fx_run(&fx, export_main, "export", "-f", "chrome",
+				"--since", "+1s", "--until", "+2s", NULL),
+			 0);
+	assert_true(json_valid(fx.out));
+	assert_non_null(strstr(fx.out, "\"ph\":\"C\",\"ts\":1500000.000,"
+				       "\"pid\":200,\"args\":{\"read\":100,"
+				       "\"written\":0}"));
+	assert_int_equal(count_of(fx.out, "\"ph\":\"C\""), 1);
+	assert_non_null(strstr(fx.out, "\"ph\":\"X\",\"ts\":10000.000,"));
+	assert_null(strstr(fx.out, "\"cat\":\"open\""));
+	fx_cleanup(&fx);
+}
+
 static void test_json_validator_rejects(void **state)
 {
 	(void)state;
@@ -681,6 +704,28 @@ static void test_openmetrics_top(void **state)
 				       "\"other\"} 1 1795586415.000\n"));
 	assert_non_null(strstr(fx.out, "tracetape_write_bytes_total{comm="
 				       "\"other\"} 10 1795586405.000\n"));
+	fx_cleanup(&fx);
+}
+
+/* No clock anchor at all: seconds since boot, and a warning that says
+ * so (promtool still takes them). */
+static void test_openmetrics_no_clock(void **state)
+{
+	struct fixture fx;
+	(void)state;
+	fx_open(&fx);
+	fx_open_rec(&fx, T0 + 100 * MS, fx_task(100, 100, 0, "cat"), 3, 0, 0,
+		    "/etc/passwd", NULL);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, export_main, "export", "-f", "openmetrics",
+				"--until", "+1s", NULL),
+			 0);
+	assert_int_equal(om_check(fx.out), 4);
+	assert_non_null(strstr(fx.out, "tracetape_opens_total{comm=\"cat\"} 0 "
+				       "2.100\ntracetape_opens_total{comm="
+				       "\"cat\"} 1 12.100\n"));
+	assert_non_null(strstr(fx.err, "has no clock anchor: timestamps are "
+				       "seconds since boot"));
 	fx_cleanup(&fx);
 }
 
@@ -846,9 +891,11 @@ int main(void)
 		cmocka_unit_test(test_csv_field_quoting),
 		cmocka_unit_test(test_chrome),
 		cmocka_unit_test(test_chrome_rw_both),
+		cmocka_unit_test(test_chrome_window),
 		cmocka_unit_test(test_json_validator_rejects),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_openmetrics_top),
+		cmocka_unit_test(test_openmetrics_no_clock),
 		cmocka_unit_test(test_om_label_escaping),
 		cmocka_unit_test(test_empty_window),
 		cmocka_unit_test(test_output_file),
