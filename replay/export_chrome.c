@@ -96,7 +96,8 @@ static int64_t rel(const struct chrome *x, uint64_t ts)
 	return (int64_t)(ts - x->origin);
 }
 
-/* An event's common fields; TID < 0 leaves tid out, TS_SET false ts. */
+/* An event's common fields; TID < 0 leaves tid out ("C" events are per
+ * process), and "M" events have no ts. */
 static void ev_begin(struct chrome *x, struct replay_json *j, const char *ph,
 		     const char *name, const char *cat, uint64_t ts,
 		     uint32_t pid, int64_t tid)

@@ -75,25 +75,61 @@ struct om {
 
 /* ---- labels ------------------------------------------------------ */
 
-/* Bytes of the UTF-8 sequence at S (1..4), 0 if it is not one. */
+/* Bytes of the UTF-8 sequence at S (1..4), 0 if it is not one
+ * (overlong forms and surrogates are not). */
 static int utf8_seq(const unsigned char *s)
 {
-	int n = s[0] < 0x80		? 1
-		: (s[0] & 0xe0) == 0xc0 ? 2
-		: (s[0] & 0xf0) == 0xe0 ? 3
-		: (s[0] & 0xf8) == 0xf0 ? 4
-					: 0;
-	uint32_t cp = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+	int n;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4;
+	else
+		return 0;
+	uint32_t cp = s[0] & (0x7fu >> n);
 	for (int i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-	if (n > 1 &&
-	    (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)))
+	if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+/*
+ * What stands for the character at P in a label value: an escape or
+ * U+FFFD written to ESC, or P itself.  *LEN is its length, *USED the
+ * input bytes it stands for.
+ */
+static const char *label_char(const unsigned char *p, char esc[4], int *len,
+			      int *used)
+{
+	int n = utf8_seq(p);
+	*used = n ? n : 1;
+	*len = 2;
+	esc[0] = '\\';
+	switch (*p) {
+	case '\\':
+	case '"':
+		esc[1] = (char)*p;
+		return esc;
+	case '\n':
+		esc[1] = 'n';
+		return esc;
+	}
+	if (!n) {
+		memcpy(esc, "\xef\xbf\xbd", 3); /* U+FFFD */
+		*len = 3;
+		return esc;
+	}
+	*len = n;
+	return (const char *)p;
 }
 
 char *export_om_label(const char *s, char *out, size_t size)
@@ -102,17 +138,9 @@ char *export_om_label(const char *s, char *out, size_t size)
 	if (!size)
 		return out;
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		char esc[4] = {'\\', 0, 0, 0};
-		const char *put = esc;
-		int n = utf8_seq(p), used = n ? n : 1, len = 2;
-		if (*p == '\\' || *p == '"')
-			esc[1] = (char)*p;
-		else if (*p == '\n')
-			esc[1] = 'n';
-		else if (!n) /* U+FFFD REPLACEMENT CHARACTER */
-			memcpy(esc, "\xef\xbf\xbd", 3), len = 3;
-		else
-			put = (const char *)p, len = n;
+		char esc[4];
+		int len, used;
+		const char *put = label_char(p, esc, &len, &used);
 		if (o + (size_t)len >= size)
 			break;
 		memcpy(out + o, put, (size_t)len);
