@@ -7,16 +7,87 @@
  * export_openmetrics.c (promtool backfill), export_csv.c.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "export.h"
+#include "strmap.h"
 
 static const char *const format_names[] = {
 	[EXPORT_CHROME] = "chrome",
 	[EXPORT_OPENMETRICS] = "openmetrics",
 	[EXPORT_CSV] = "csv",
 };
+
+/* ---- files ------------------------------------------------------- */
+
+struct export_files {
+	struct strmap *paths; /* (dev, ino) -> char * (malloc'd path) */
+};
+
+struct file_key {
+	uint64_t dev, ino;
+};
+
+struct export_files *export_files_new(void)
+{
+	struct export_files *ft = calloc(1, sizeof(*ft));
+	if (ft && !(ft->paths = strmap_new(sizeof(char *)))) {
+		free(ft);
+		ft = NULL;
+	}
+	return ft;
+}
+
+static void files_clear(struct export_files *ft)
+{
+	struct strmap_entry *e = strmap_entries(ft->paths);
+	size_t n = strmap_count(ft->paths);
+	for (size_t i = 0; e && i < n; i++)
+		free(*(char **)e[i].value);
+	free(e);
+	strmap_free(ft->paths);
+	ft->paths = strmap_new(sizeof(char *));
+}
+
+void export_files_free(struct export_files *ft)
+{
+	if (!ft)
+		return;
+	if (ft->paths)
+		files_clear(ft);
+	strmap_free(ft->paths);
+	free(ft);
+}
+
+/* Remember where a successful open found its inode. */
+static void files_note(struct export_files *ft, const struct export_event *ev)
+{
+	if (!ft || !ft->paths || ev->ret < 0 || !ev->ino || ev->path[0] != '/')
+		return;
+	if (strmap_count(ft->paths) >= EXPORT_FILES_MAX)
+		files_clear(ft);
+	struct file_key k = {ev->dev, ev->ino};
+	char *path = strdup(ev->path);
+	char **slot =
+		ft->paths ? strmap_get(ft->paths, &k, sizeof(k), NULL) : NULL;
+	if (!path || !slot) {
+		free(path);
+		return;
+	}
+	free(*slot);
+	*slot = path;
+}
+
+static const char *files_path(const struct export_files *ft, uint64_t dev,
+			      uint64_t ino)
+{
+	struct file_key k = {dev, ino};
+	char **slot =
+		ft && ft->paths ? strmap_find(ft->paths, &k, sizeof(k)) : NULL;
+	return slot ? *slot : NULL;
+}
 
 /* ---- decoding ---------------------------------------------------- */
 
@@ -33,6 +104,8 @@ static void decode_file_op(const struct tape_record *rec,
 	ev->mode = op.f.mode;
 	ev->created = rec->type == TT_REC_OPEN &&
 		      (op.f.fmode & TT_FMODE_CREATED) != 0;
+	ev->dev = op.f.dev;
+	ev->ino = op.f.ino;
 	if (op.path[0])
 		replay_resolve_path(op.dir, op.dir_len, op.path, ev->path,
 				    sizeof(ev->path));
@@ -41,10 +114,14 @@ static void decode_file_op(const struct tape_record *rec,
 				    sizeof(ev->path2));
 }
 
-static void decode_rw(const struct tape_record *rec, struct export_event *ev)
+static void decode_rw(const struct tape_record *rec, struct export_event *ev,
+		      const struct export_files *files)
 {
 	struct replay_rw rw;
 	replay_decode_rw(rec, &rw);
+	const char *path = files_path(files, rw.f.dev, rw.f.ino);
+	ev->dev = rw.f.dev;
+	ev->ino = rw.f.ino;
 	ev->task = rw.f.task;
 	ev->syscall = replay_syscall_name(rw.f.syscall);
 	ev->rbytes = rw.f.rbytes;
@@ -52,7 +129,7 @@ static void decode_rw(const struct tape_record *rec, struct export_event *ev)
 	ev->reads = rw.f.reads;
 	ev->writes = rw.f.writes;
 	ev->i_mode = rw.f.i_mode;
-	snprintf(ev->path, sizeof(ev->path), "%s", rw.name);
+	snprintf(ev->path, sizeof(ev->path), "%s", path ? path : rw.name);
 }
 
 static void decode_exec(const struct tape_record *rec, struct export_event *ev)
@@ -109,7 +186,8 @@ static void decode_other(const struct tape_record *rec, struct export_event *ev)
 	}
 }
 
-int export_decode(const struct tape_record *rec, struct export_event *ev)
+int export_decode(const struct tape_record *rec, struct export_event *ev,
+		  struct export_files *files)
 {
 	if (rec->type < TT_REC_OPEN || rec->type > TT_REC_TTY ||
 	    rec->len < sizeof(struct tt_task))
@@ -122,6 +200,7 @@ int export_decode(const struct tape_record *rec, struct export_event *ev)
 	ev->path[0] = ev->path2[0] = '\0';
 	ev->flags = ev->mode = 0;
 	ev->created = false;
+	ev->dev = ev->ino = 0;
 	ev->rbytes = ev->wbytes = 0;
 	ev->reads = ev->writes = 0;
 	ev->i_mode = 0;
@@ -132,12 +211,15 @@ int export_decode(const struct tape_record *rec, struct export_event *ev)
 	ev->line = NULL;
 	switch (rec->type) {
 	case TT_REC_OPEN:
+		decode_file_op(rec, ev);
+		files_note(files, ev);
+		break;
 	case TT_REC_UNLINK:
 	case TT_REC_RENAME:
 		decode_file_op(rec, ev);
 		break;
 	case TT_REC_RW:
-		decode_rw(rec, ev);
+		decode_rw(rec, ev, files);
 		break;
 	case TT_REC_EXEC:
 		decode_exec(rec, ev);

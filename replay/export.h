@@ -59,12 +59,15 @@ struct export_event {
 	int64_t ret; /* open: fd or -errno; exec, unlink, rename: 0 or
 			-errno; fork: the child's pid; exit: wait status */
 	/* open, unlink, rename: resolved absolute path; exec: the filename
-	 * passed to execve; rw: the file's name (the dentry: the recorder
-	 * does not walk the path on reads); tty: the terminal ("pts/3") */
+	 * passed to execve; rw: the path of the open that returned the file
+	 * (see struct export_files), else its name (the dentry: the
+	 * recorder does not walk the path on reads); tty: the terminal
+	 * ("pts/3") */
 	char path[EXPORT_PATH_MAX];
 	char path2[EXPORT_PATH_MAX]; /* rename: the new path, resolved */
 	uint32_t flags, mode;	     /* open */
 	bool created;		     /* open: FMODE_CREATED */
+	uint64_t dev, ino;	     /* open (when it succeeded), rw */
 	uint64_t rbytes, wbytes;     /* rw */
 	uint32_t reads, writes;
 	uint16_t i_mode;
@@ -75,8 +78,24 @@ struct export_event {
 	const char *line; /* readline */
 };
 
-/* Fill EV from REC; -1 for records that are not events, or too short. */
-int export_decode(const struct tape_record *rec, struct export_event *ev);
+/*
+ * The paths files were opened under, by (dev, inode), so that reads and
+ * writes name the whole path, not only the file's name.  The path is the
+ * one of the latest successful open of that inode in the window (a
+ * rename or link after it is not followed).  Memory is bounded: past
+ * EXPORT_FILES_MAX inodes the table starts afresh.
+ */
+#define EXPORT_FILES_MAX 65536
+struct export_files;
+struct export_files *export_files_new(void);
+void export_files_free(struct export_files *ft);
+
+/*
+ * Fill EV from REC; -1 for records that are not events, or too short.
+ * FILES (may be NULL) learns from opens and names the files of rw.
+ */
+int export_decode(const struct tape_record *rec, struct export_event *ev,
+		  struct export_files *files);
 
 /* A TT_REC_LOSS body; false when too short. */
 bool export_decode_loss(const struct tape_record *rec, struct tt_loss *out);

@@ -70,6 +70,7 @@ struct chrome {
 	uint64_t written;
 	FILE *f;
 	struct strmap *procs; /* pid -> struct proc_info */
+	struct export_files *files;
 	struct thread_slot *threads;
 	struct export_event ev;
 	/* the last TT_REC_TTY, for the readline that follows it */
@@ -416,7 +417,7 @@ static int on_record(struct replay *rp, const struct tape_record *rec,
 {
 	struct chrome *x = ctx;
 	struct tt_loss l;
-	if (export_decode(rec, &x->ev) == 0)
+	if (export_decode(rec, &x->ev, x->files) == 0)
 		event(x, rp, &x->ev);
 	else if (export_decode_loss(rec, &l) && l.count)
 		loss_event(x, rec->ts, &l);
@@ -479,8 +480,9 @@ int export_chrome(struct replay_common *c, const struct export_opts *o,
 		x->rw = o->rw;
 		x->procs = strmap_new(sizeof(struct proc_info));
 		x->threads = calloc(THREAD_SLOTS, sizeof(*x->threads));
+		x->files = export_files_new();
 	}
-	if (x && x->procs && x->threads) {
+	if (x && x->procs && x->threads && x->files) {
 		struct replay_ops ops = {
 			.start = start,
 			.on_record = on_record,
@@ -496,6 +498,7 @@ int export_chrome(struct replay_common *c, const struct export_opts *o,
 	if (x) {
 		strmap_free(x->procs);
 		free(x->threads);
+		export_files_free(x->files);
 	}
 	free(x);
 	return rc;

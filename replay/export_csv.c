@@ -25,6 +25,7 @@ static const char header[] =
 
 struct csv {
 	char *argv; /* ARGV_MAX bytes */
+	struct export_files *files;
 	struct export_event ev;
 };
 
@@ -163,7 +164,7 @@ static int on_record(struct replay *rp, const struct tape_record *rec,
 {
 	struct csv *x = ctx;
 	struct tt_loss l;
-	if (export_decode(rec, &x->ev) == 0)
+	if (export_decode(rec, &x->ev, x->files) == 0)
 		put_event(x, rp, &x->ev);
 	else if (export_decode_loss(rec, &l) && l.count)
 		put_loss(rp, rec->ts, &l);
@@ -206,9 +207,11 @@ int export_csv(struct replay_common *c, const struct export_opts *o,
 	(void)o;
 	struct csv *x = malloc(sizeof(*x));
 	char *argv = malloc(ARGV_MAX);
+	struct export_files *files = export_files_new();
 	int rc = REPLAY_EXIT_TROUBLE;
-	if (x && argv) {
+	if (x && argv && files) {
 		x->argv = argv;
+		x->files = files;
 		struct replay_ops ops = {
 			.start = start,
 			.on_record = on_record,
@@ -221,6 +224,7 @@ int export_csv(struct replay_common *c, const struct export_opts *o,
 	} else {
 		fprintf(env->err, "%s export: out of memory\n", env->prog);
 	}
+	export_files_free(files);
 	free(argv);
 	free(x);
 	return rc;

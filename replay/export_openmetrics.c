@@ -181,7 +181,7 @@ static int rank_record(struct replay *rp, const struct tape_record *rec,
 	(void)rp;
 	struct om *m = ctx;
 	char label[LABEL_MAX];
-	if (export_decode(rec, &m->ev) < 0 || !weight(&m->ev))
+	if (export_decode(rec, &m->ev, NULL) < 0 || !weight(&m->ev))
 		return 0;
 	comm_label(&m->ev, label);
 	uint64_t *n = strmap_get(m->activity, label, strlen(label), NULL);
@@ -316,7 +316,7 @@ static int count_record(struct replay *rp, const struct tape_record *rec,
 {
 	struct om *m = ctx;
 	struct tt_loss l;
-	bool event = export_decode(rec, &m->ev) == 0;
+	bool event = export_decode(rec, &m->ev, NULL) == 0;
 	bool loss = !event && export_decode_loss(rec, &l);
 	/* Events and losses set the pace: metadata (the segment record,
 	 * clock anchors) would stretch the span past the last event. */

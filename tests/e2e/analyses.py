@@ -1181,8 +1181,9 @@ def check_export_chrome(tape, label):
                    pids - named)[:5]))
 
 
-def csv_want(r):
-    """The columns of the CSV line for dump record R that the dump knows."""
+def csv_want(r, opened):
+    """The columns of the CSV line for dump record R that the dump knows;
+    OPENED: (dev, ino) -> absolute path of the latest successful open."""
     t = r["type"]
     w = {"ts_ns": str(r["ts_ns"]), "type": t, "time": r["time"]}
     if t == "loss":
@@ -1195,7 +1196,8 @@ def csv_want(r):
         if t == "rename":
             w["path2"] = r["full2"]
     elif t == "rw":
-        w.update(path=r["name"], bytes_read=str(r["rbytes"]),
+        w.update(path=opened.get((r["dev"], r["ino"]), r["name"]),
+                 bytes_read=str(r["rbytes"]),
                  bytes_written=str(r["wbytes"]), reads=str(r["reads"]),
                  writes=str(r["writes"]))
     elif t == "exec":
@@ -1236,10 +1238,14 @@ def check_export_csv(tape, label):
            "%s; dump --json %s" % (show(by_type, 400), "equal"
                                    if by_type == want_types else
                                    show(want_types, 400)))
-    bad = None
+    bad, opened, named = None, {}, 0
     for i, (row, r) in enumerate(zip(rows, want)):
         got = dict(zip(CSV_COLUMNS, row))
-        w = csv_want(r)
+        w = csv_want(r, opened)
+        if r["type"] == "open" and r["ret"] >= 0 and r["ino"] \
+                and r["full"].startswith("/"):
+            opened[(r["dev"], r["ino"])] = r["full"]
+        named += r["type"] == "rw" and w["path"].startswith("/")
         diff = {k: (got.get(k), v) for k, v in w.items() if got.get(k) != v}
         if r["type"] == "exec":
             try:
@@ -1254,9 +1260,10 @@ def check_export_csv(tape, label):
     report(bad is None and len(rows) == len(want),
            label + " export csv: every line vs dump --json",
            "%d lines, %d dump records; time, ts, pid, tid, uid, comm, ret, "
-           "resolved path, bytes, calls, line, and argv read back with "
-           "shlex.split%s" % (len(rows), len(want), "" if bad is None else
-                              "; first difference: %s" % show(bad)))
+           "resolved path (%d rw lines by the path of their open), bytes, "
+           "calls, line, and argv read back with shlex.split%s" % (
+               len(rows), len(want), named, "" if bad is None else
+               "; first difference: %s" % show(bad)))
 
 
 OM_SAMPLE = re.compile(r'^([a-z_]+)(\{comm="((?:[^"\\]|\\.)*)"\})? '

@@ -520,6 +520,13 @@ static void test_csv(void **state)
 	int rl = csv_find(&d, C_LINE, "ls -l, \"x\"");
 	assert_true(rl > 0);
 	assert_string_equal(d.field[rl][C_TYPE], "readline");
+	/* reads name the path the file was opened under; a pipe its name */
+	int rd = csv_find(&d, C_RBYTES, "3000");
+	assert_true(rd > 0);
+	assert_string_equal(d.field[rd][C_PATH], "/home/u/data,1.csv");
+	int pipe = csv_find(&d, C_WBYTES, "500");
+	assert_true(pipe > 0);
+	assert_string_equal(d.field[pipe][C_PATH], "pipe:[9]");
 	int w = csv_find(&d, C_COMM, WEIRD_COMM);
 	assert_true(w > 0);
 	assert_string_equal(d.field[w][C_WBYTES], "10");
@@ -531,6 +538,44 @@ static void test_csv(void **state)
 	assert_string_equal(d.field[mv][C_PATH], "/tmp/a");
 	assert_string_equal(d.field[mv][C_PATH2], "/tmp/b");
 	csv_free(&d);
+	fx_cleanup(&fx);
+}
+
+/*
+ * The table of opened paths is bounded: past EXPORT_FILES_MAX inodes it
+ * starts afresh, so a read of an inode opened before that shows its
+ * name, one opened after it its path.
+ */
+static void test_csv_files_bounded(void **state)
+{
+	struct fixture fx;
+	struct tt_task cat = fx_task(100, 100, 0, "cat");
+	char path[64];
+	(void)state;
+	fx_open(&fx);
+	fx_clock(&fx, T0, FX_REALTIME_BASE, 0);
+	for (uint64_t i = 1; i <= EXPORT_FILES_MAX + 1; i++) {
+		snprintf(path, sizeof(path), "/d/f%llu", (unsigned long long)i);
+		fx_open_full(&fx, T0 + i * 1000, cat, 3, 0, 0, i, 0, path,
+			     NULL);
+	}
+	uint64_t t = T0 + FX_SEC;
+	fx_rw(&fx, t, cat, DEV, 1, S_IFREG | 0644, "f1", 1, 11, 0, 0);
+	fx_rw(&fx, t + MS, cat, DEV, EXPORT_FILES_MAX + 1, S_IFREG | 0644,
+	      "flast", 1, 22, 0, 0);
+	fx_close(&fx);
+	assert_int_equal(fx_run(&fx, export_main, "export", "-f", "csv",
+				"--since", "+1s", NULL),
+			 0);
+	assert_non_null(strstr(fx.out, ",rw,100,100,0,cat,read,,f1,11,"));
+	snprintf(path, sizeof(path), ",rw,100,100,0,cat,read,,/d/f%d,22,",
+		 EXPORT_FILES_MAX + 1);
+	/* --since: the opens are outside the window, nothing is known */
+	assert_null(strstr(fx.out, path));
+	assert_int_equal(fx_run(&fx, export_main, "export", "-f", "csv", NULL),
+			 0);
+	assert_non_null(strstr(fx.out, ",rw,100,100,0,cat,read,,f1,11,"));
+	assert_non_null(strstr(fx.out, path));
 	fx_cleanup(&fx);
 }
 
@@ -619,6 +664,7 @@ static void test_chrome_rw_both(void **state)
 	assert_int_equal(count_of(fx.out, "\"ph\":\"C\""), 4);
 	assert_int_equal(count_of(fx.out, "\"cat\":\"rw\",\"ph\":\"i\""), 4);
 	assert_non_null(strstr(fx.out, "\"name\":\"write pipe:[9]\""));
+	assert_non_null(strstr(fx.out, "\"name\":\"read /home/u/data,1.csv\""));
 	assert_int_equal(fx_run(&fx, export_main, "export", "--format",
 				"chrome", "--rw", "instant", NULL),
 			 0);
@@ -888,6 +934,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_csv_window_utc),
+		cmocka_unit_test(test_csv_files_bounded),
 		cmocka_unit_test(test_csv_field_quoting),
 		cmocka_unit_test(test_chrome),
 		cmocka_unit_test(test_chrome_rw_both),
