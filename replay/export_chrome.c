@@ -78,6 +78,7 @@ struct chrome {
 	uint64_t tty_ts;
 	char tty[64];
 	char name[NAME_MAX_LEN];
+	char shown[NAME_MAX_LEN]; /* name escaped for display */
 	char argv[ARGV_MAX];
 };
 
@@ -105,7 +106,12 @@ static void ev_begin(struct chrome *x, struct replay_json *j, const char *ph,
 {
 	fputs_unlocked(x->written++ ? "," : "", x->f);
 	replay_json_begin(j, x->f);
-	replay_json_str(j, "name", name);
+	/* Names are for display: control characters and bytes that are
+	 * not UTF-8 shown as \n or \xHH text, so that no \u escape
+	 * reaches the viewer's tokenizer (older Perfetto ones reject
+	 * them outside args); args keep the exact strings. */
+	replay_json_str(j, "name",
+			replay_text_escape(name, x->shown, sizeof(x->shown)));
 	if (cat)
 		replay_json_str(j, "cat", cat);
 	replay_json_str(j, "ph", ph);
