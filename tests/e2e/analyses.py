@@ -1152,6 +1152,18 @@ def check_export_chrome(tape, label):
                    set(got_lives.items()) ^ set(lives.items()))[:2]),
                len(exits), len(bare)))
 
+    # Perfetto drops slices that do not nest: lifetimes on one track
+    # must not overlap
+    tracks = {}
+    for e in evs:
+        if e["ph"] == "X":
+            tracks.setdefault((e["pid"], e["tid"]), []).append(
+                (e["ts"], e["ts"] + e["dur"]))
+    overlaps = [(k, a, b) for k, v in tracks.items()
+                for a, b in zip(sorted(v), sorted(v)[1:]) if b[0] < a[1]]
+    report(not overlaps, label + " export chrome: lifetimes nest",
+           "%d tracks with X events, overlapping on one track: %s" % (
+               len(tracks), show(overlaps[:2]) if overlaps else "none"))
     # the counters: bytes of the process so far, one sample per rw record,
     # starting again from 0 for a pid that exited and came back
     sums, want_c = {}, []
