@@ -1371,6 +1371,28 @@ def check_export_openmetrics(tape, label, promtool, tmp):
            "%d block(s), %d samples, %d series, min time %s (want %d, %d, "
            "%d)" % (len(blocks), got_samples, got_series, min_ms, samples,
                     len(series), first))
+    # what Prometheus reads back: every sample, by series (dump wants a
+    # wal directory even for backfilled blocks)
+    os.makedirs(os.path.join(db, "wal"), exist_ok=True)
+    dmp = subprocess.run([promtool, "tsdb", "dump", db], capture_output=True,
+                         text=True, timeout=120)
+    back = {}
+    for line in dmp.stdout.splitlines():
+        m = re.match(r'^\{__name__="(\w+)"(?:, comm="((?:[^"\\]|\\.)*)")?\} '
+                     r'(\d+) (\d+)$', line)
+        if m:
+            back.setdefault((m.group(1), m.group(2)), []).append(
+                (int(m.group(4)), int(m.group(3))))
+    ours = {k: sorted(v) for k, v in series.items()}
+    back = {k: sorted(v) for k, v in back.items()}
+    report(dmp.returncode == 0 and back == ours,
+           label + " export openmetrics: promtool tsdb dump",
+           "exit %d, %d series and %d samples read back, %s" % (
+               dmp.returncode, len(back), sum(map(len, back.values())),
+               "every (time, value) as exported" if back == ours else
+               "differences in %s" % show(sorted(set(back) ^ set(ours)
+                                                 or [k for k in ours
+                                                     if ours[k] != back.get(k)])[:3])))
 
 
 def check_export(tape, label, promtool):
