@@ -13,7 +13,8 @@
 # QEMU or the kernel package cannot be obtained.  Cache: BUILD/vm (the
 # extracted kernel and busybox stay there, so reruns do not download).
 # Environment: VM_TIMEOUT (seconds for the VM, default 600), VM_SMP (CPUs,
-# default 2), VM_REFRESH=1 (fetch the newest kernel again).  Each run's
+# default 2), VM_REFRESH=1 (fetch the newest kernel again), VM_ICOUNT=1
+# (guest time = instructions executed: repeatable loop ratios).  Each run's
 # files stay in BUILD/vm/work until the next run.  See docs/TESTING-VM.md.
 set -u
 export DEBIAN_FRONTEND=noninteractive
@@ -192,10 +193,18 @@ info "initramfs $(du -k "$WORK/initrd.cpio" | cut -f1) KiB built in $(since "$t"
 # ---- 5. boot 6.1 under TCG; the VM powers itself off ----------------------
 t=$(date +%s.%N)
 say "booting $(cat "$KDIR/package") under QEMU (TCG); console in $WORK/console.log"
-timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max \
+# VM_ICOUNT=1: guest time counts executed instructions (one per ns), so the
+# loop timings below compare the work each mechanism adds, repeatably
+ICOUNT=()
+PROFILE_ARG=
+if [ "${VM_ICOUNT:-0}" = 1 ]; then
+	ICOUNT=(-icount shift=0,sleep=off)
+	PROFILE_ARG=" ttvm_profile"
+fi
+timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg "${ICOUNT[@]}" -cpu max \
 	-m 1024 -smp "${VM_SMP:-2}" -nodefaults -display none -no-reboot \
 	-kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd.cpio" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=1" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=1$PROFILE_ARG" \
 	-serial "file:$WORK/console.log" -serial "file:$WORK/results.log" \
 	>"$WORK/qemu.log" 2>&1
 qrc=$?
@@ -344,6 +353,14 @@ for m, v in runs.items():
     ratio = " ratio %.2f" % (med / base) if base else ""
     print("INFO  vm: loop (TCG) %-10s median %.0f ns/iter over %d rounds%s"
           % (m, med, len(v), ratio))
+# VM_ICOUNT=1: one run per mechanism and probe group, in instructions
+for line in open(sys.argv[1]):
+    f = line.split()
+    if line.startswith("TTVM-PROFILE ") and len(f) >= 3 and base:
+        print("INFO  vm: profile %-36s %6.0f instructions/iteration, "
+              "+%5.0f over untraced (ratio %.3f)"
+              % (f[1].replace(":", " "), float(f[2]), float(f[2]) - base,
+                 float(f[2]) / base))
 PY
 
 info "total $(since "$T0") s"
