@@ -4,8 +4,9 @@ set -euo pipefail
 PKGS=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
       libcmocka-dev libclang-rt-14-dev zstd pkg-config
       python3 time strace tmux bash libbpf-tools linux-perf
-      qemu-system-x86 cpio
-      prometheus)  # promtool: tests/e2e/analyses.sh backfills the openmetrics export
+      qemu-system-x86 cpio)
+# Not prometheus: it is a server package (a daemon on machines with systemd);
+# tests/e2e/analyses.sh takes promtool alone out of it with apt-get download.
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

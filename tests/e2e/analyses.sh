@@ -48,8 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 # promtool checks the openmetrics export (tracetape export): Debian's
-# prometheus package has it (tools/install-deps.sh installs it).  When it
-# is missing, take promtool alone out of the package into BUILD/e2e
+# prometheus package has it.  When promtool is not on the PATH,
+# take it alone out of the package into BUILD/e2e
 # rather than installing it: the package would start a Prometheus server.
 find_promtool() {
 	command -v promtool && return 0
