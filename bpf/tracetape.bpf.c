@@ -1181,7 +1181,7 @@ static __always_inline bool compat_syscall(void)
 
 	if (!bpf_core_field_exists(task->thread_info.status))
 		return false;
-	return BPF_CORE_READ(task, thread_info.status) & TT_TS_COMPAT;
+	return task->thread_info.status & TT_TS_COMPAT; /* a plain load */
 }
 
 SEC("tp_btf/sys_exit")
