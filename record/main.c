@@ -35,7 +35,6 @@
 #include "probes.h"
 #include "pump.h"
 #include "tape.h"
-#include "tracetape.skel.h"
 #include "tt_events.h"
 
 enum {
@@ -408,7 +407,7 @@ static int finish(struct recorder *r, bool show, double secs)
 	struct pump_stats st;
 	int rc, close_rc;
 
-	tracetape_bpf__detach(r->probes.skel);
+	probes_detach(&r->probes);
 	/* records still staged per CPU go out on their flush timers (4 ms) */
 	nanosleep(&(struct timespec){0, 20000000}, NULL);
 	rc = pump_stop(r->pump);

@@ -617,6 +617,14 @@ int probes_lost_fd(const struct probes *p)
 	return bpf_map__fd(p->skel->maps.lost);
 }
 
+void probes_detach(struct probes *p)
+{
+	while (p->nlinks > 0)
+		bpf_link__destroy(p->links[--p->nlinks]);
+	if (p->skel)
+		tracetape_bpf__detach(p->skel);
+}
+
 void probes_stop(struct probes *p)
 {
 	while (p->nlinks > 0)

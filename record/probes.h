@@ -58,6 +58,9 @@ int probes_prog_fds(const struct probes *p, int *fds, int max);
 int probes_ring_fd(const struct probes *p);
 int probes_lost_fd(const struct probes *p);
 
+/* Detach every program (the maps stay: the ring can still be drained). */
+void probes_detach(struct probes *p);
+
 void probes_stop(struct probes *p);
 
 #endif /* RECORD_PROBES_H */
