@@ -38,6 +38,8 @@ static const struct replay_command commands[] = {
 	{"export",
 	 "the tape for other tools: chrome (Perfetto), openmetrics, csv",
 	 export_main},
+	{"slice", "a smaller tape: a time window, chosen processes",
+	 slice_main},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

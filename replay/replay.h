@@ -540,4 +540,10 @@ const char *replay_errno_name(long long ret, char *buf, size_t size);
 /* `tracetape export --format chrome|openmetrics|csv TAPE`. */
 int export_main(int argc, char **argv, const struct replay_env *env);
 
+/* ------------------------------------------------------------------ */
+/* Slices (appended; replay/slice*.c)                                   */
+
+/* `tracetape slice TAPE -o OUT [--since] [--until] [-p PID] [--tree]`. */
+int slice_main(int argc, char **argv, const struct replay_env *env);
+
 #endif /* REPLAY_H */

@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * slice.c - `tracetape slice TAPE -o OUT`: a smaller tape holding the
+ * events of a time window and of chosen processes, with the metadata
+ * each of its segments needs to replay alone, so that it can travel
+ * with a bug report.
+ *
+ * The source is read in time order from the start of the segment that
+ * holds the window's start (its metadata rebuilds what was known then).
+ * Source metadata (host, options, probes, snapshots) is remembered, not
+ * copied: every segment of the slice starts with the metadata as known
+ * at that moment (see slice_meta.c), the process snapshot cut down to
+ * the kept processes and their ancestors.  Clock anchors and load
+ * samples of the window are copied, loss records of the window all of
+ * them (a loss is not per process).
+ *
+ * The format library stamps the first segment's TT_REC_SEGMENT with the
+ * slicing host's boot clock; a slice's segments must start at the
+ * window's time instead.  So the first segment written is a placeholder:
+ * once the first record is due, the slice rotates (the next segment's
+ * record takes the time of the last record appended), deletes the
+ * placeholder and notes it in the MANIFEST as retention would.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "slice.h"
+#include "state.h"
+#include "when.h"
+
+#define PRESCAN_RECORDS 100000
+#define PLACEHOLDER	"seg-000001.tt"
+
+/* ---- options ----------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tracetape slice TAPE -o OUT [--since WHEN] "
+		"[--until WHEN]\n"
+		"                       [-p PID ...] [--tree] [--comm NAME]\n\n"
+		"Write OUT, a new tape holding only the records of the window "
+		"and of the\nchosen processes, with the metadata every segment "
+		"needs to replay alone.\nAny analysis reads OUT like TAPE.\n\n"
+		"  -o, --output OUT     the new tape directory (must not exist "
+		"or be empty)\n"
+		"  -p, --pid PID        keep this process' events (thread "
+		"group id);\n"
+		"                       repeat for several\n"
+		"  -t, --tree           with -p: also their descendants\n"
+		"  -c, --comm NAME      keep only tasks named NAME (exact, as "
+		"comm)\n"
+		"      --segment-size BYTES\n"
+		"                       rotate OUT's segments at this size "
+		"(default: as\n"
+		"                       the source's segment_size option, "
+		"else 64 MiB)\n"
+		"      --since WHEN, --until WHEN, --utc\n"
+		"                       the window, as for every analysis:\n\n"
+		"%s\n"
+		"Loss records inside the window are all kept: a loss is not "
+		"per process.\nExit status: 0 written; 1 written, but the "
+		"source is damaged in the\nwindow (the damage is listed on "
+		"stderr); 2 trouble.\n",
+		replay_common_help);
+}
+
+enum { OPT_SEGMENT_SIZE = 0x2000 };
+
+static int add_pid(struct slice *s, const char *arg,
+		   const struct replay_env *env)
+{
+	uint64_t v;
+	if (replay_parse_range(arg, 1, UINT32_MAX, &v) < 0)
+		return replay_usage_error(env, "slice",
+					  "-p %s: not a process id", arg);
+	if (s->npids == SLICE_PIDS_MAX)
+		return replay_usage_error(env, "slice",
+					  "-p: at most %d processes",
+					  SLICE_PIDS_MAX);
+	s->pids[s->npids++] = (uint32_t)v;
+	return 0;
+}
+
+static int take_option(struct slice *s, int opt, const char *arg, char **argv,
+		       const struct replay_env *env)
+{
+	uint64_t v;
+	switch (opt) {
+	case 'o':
+		s->out = arg;
+		return 0;
+	case 'p':
+		return add_pid(s, arg, env);
+	case 't':
+		s->tree = true;
+		return 0;
+	case 'c':
+		if (!*arg || strlen(arg) >= TT_COMM_LEN)
+			return replay_usage_error(
+				env, "slice",
+				"--comm '%s': a name of 1 to %d characters",
+				arg, TT_COMM_LEN - 1);
+		s->comm = arg;
+		return 0;
+	case OPT_SEGMENT_SIZE:
+		if (replay_parse_range(arg, 4096, UINT64_MAX / 2, &v) < 0)
+			return replay_usage_error(
+				env, "slice",
+				"--segment-size %s: a number of bytes, at "
+				"least 4096",
+				arg);
+		s->segment_size = v;
+		return 0;
+	}
+	if (replay_common_option(&s->common, opt, arg))
+		return 0;
+	return replay_option_error(env, "slice", opt, argv);
+}
+
+static int parse_args(struct slice *s, int argc, char **argv,
+		      const struct replay_env *env)
+{
+	static const struct option longopts[] = {
+		REPLAY_COMMON_LONGOPTS,
+		{"output", required_argument, NULL, 'o'},
+		{"pid", required_argument, NULL, 'p'},
+		{"tree", no_argument, NULL, 't'},
+		{"comm", required_argument, NULL, 'c'},
+		{"segment-size", required_argument, NULL, OPT_SEGMENT_SIZE},
+		{NULL, 0, NULL, 0},
+	};
+	int opt, rc;
+	replay_getopt_reset();
+	while ((opt = getopt_long(argc, argv, ":ho:p:tc:", longopts, NULL)) !=
+	       -1)
+		if ((rc = take_option(s, opt, optarg, argv, env)))
+			return rc;
+	if (s->common.help)
+		return 0;
+	if ((rc = replay_common_finish(&s->common, argc, argv, "slice", env)))
+		return rc;
+	if (s->common.json)
+		return replay_usage_error(env, "slice",
+					  "--json does not apply: slice "
+					  "writes a tape");
+	if (!s->out)
+		return replay_usage_error(env, "slice",
+					  "missing -o OUT: the new tape's "
+					  "directory");
+	if (s->tree && !s->npids)
+		return replay_usage_error(env, "slice",
+					  "--tree needs -p PID: the "
+					  "processes whose descendants to "
+					  "keep");
+	return 0;
+}
+
+/* ---- before reading ---------------------------------------------- */
+
+/* OUT must be new or an empty directory: say so before any work. */
+static int check_out(const struct slice *s, const struct replay_env *env)
+{
+	DIR *d = opendir(s->out);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR)
+			goto exists;
+		fprintf(env->err, "%s slice: %s: %s: give a new directory\n",
+			env->prog, s->out, strerror(errno));
+		return REPLAY_EXIT_TROUBLE;
+	}
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	if (empty)
+		return 0;
+exists:
+	fprintf(env->err,
+		"%s slice: %s: exists and is not empty; slice never "
+		"overwrites: give a new directory with -o, or remove this "
+		"one\n",
+		env->prog, s->out);
+	return REPLAY_EXIT_TROUBLE;
+}
+
+/* The source's first record time, first anchor and segment_size
+ * option, and where its segments start. */
+static void prescan_record(struct slice *s, const struct tape_record *rec,
+			   bool *clock)
+{
+	if (rec->type == TT_REC_CLOCK && !*clock)
+		*clock = replay_clock_from_record(rec, &s->when.clock);
+	if (rec->type == TT_REC_OPTIONS && !s->src_segment_size) {
+		const char *v = tape_rec_kv(rec, "segment_size");
+		s->src_segment_size = strdup(v ? v : "");
+	}
+}
+
+static void prescan_segments(struct slice *s, struct tape_reader *r)
+{
+	const struct tape_segment_info *seg;
+	size_t n = tape_reader_segments(r, &seg);
+	s->seg_first = n ? calloc(n, sizeof(*s->seg_first)) : NULL;
+	s->nseg = s->seg_first ? n : 0;
+	for (size_t i = 0; i < s->nseg; i++)
+		s->seg_first[i] = seg[i].first_ts;
+	if (n)
+		slice_read_tape_id(seg[0].path, s->tape_id);
+}
+
+static int prescan(struct slice *s, const struct replay_env *env)
+{
+	struct tape_reader_opts o = {.sz = sizeof(o)};
+	struct tape_reader *r = replay_open_reader(s->common.tape, &o, env);
+	if (!r)
+		return REPLAY_EXIT_TROUBLE;
+	struct tape_record rec;
+	int rc = 0;
+	bool clock = false;
+	for (long n = 0; n < PRESCAN_RECORDS; n++) {
+		if ((rc = tape_reader_next(r, &rec)) <= 0)
+			break;
+		if (!n)
+			s->when.tape_start_ts = rec.ts;
+		prescan_record(s, &rec, &clock);
+		if (clock && s->src_segment_size)
+			break;
+	}
+	if (rc < 0) {
+		fprintf(env->err, "%s slice: %s: %s\n", env->prog,
+			s->common.tape, tape_reader_error(r));
+		tape_reader_close(r);
+		return REPLAY_EXIT_TROUBLE;
+	}
+	prescan_segments(s, r);
+	tape_reader_close(r);
+	return 0;
+}
+
+static int parse_window(struct slice *s, const struct replay_env *env)
+{
+	const struct replay_common *c = &s->common;
+	const char *why = NULL;
+	if (c->since && replay_parse_when(c->since, &s->when, &s->since, &why))
+		return replay_usage_error(env, "slice", "--since %s: %s",
+					  c->since, why);
+	if (c->until && replay_parse_when(c->until, &s->when, &s->until, &why))
+		return replay_usage_error(env, "slice", "--until %s: %s",
+					  c->until, why);
+	if (s->since && s->until && s->until < s->since)
+		return replay_usage_error(env, "slice",
+					  "--until %s is before --since %s",
+					  c->until, c->since);
+	return 0;
+}
+
+/*
+ * Reading starts at the last segment beginning at or before the
+ * window: its metadata rebuilds what was known then, and earlier
+ * segments need not be read.
+ */
+static void choose_read_from(struct slice *s)
+{
+	for (size_t i = 0; s->since && i < s->nseg; i++)
+		if (s->seg_first[i] && s->seg_first[i] <= s->since &&
+		    s->seg_first[i] > s->read_from)
+			s->read_from = s->seg_first[i];
+}
+
+int slice_prepare(struct slice *s, const struct replay_env *env)
+{
+	s->when.utc = s->common.utc;
+	int rc = prescan(s, env);
+	if (rc || (rc = parse_window(s, env)))
+		return rc;
+	choose_read_from(s);
+	uint64_t v;
+	if (!s->segment_size && s->src_segment_size &&
+	    replay_parse_u64(s->src_segment_size, &v) == 0 && v >= 4096)
+		s->segment_size = v;
+	s->procs = slice_procs_new(s->pids, s->npids, s->tree, s->comm);
+	if (!s->procs) {
+		fprintf(env->err, "%s: out of memory\n", env->prog);
+		return REPLAY_EXIT_TROUBLE;
+	}
+	return 0;
+}
+
+/* ---- writing ----------------------------------------------------- */
+
+static int on_segment_start(struct tape_writer *w, void *ctx)
+{
+	struct slice *s = ctx;
+	if (!s->started)
+		return 0; /* the placeholder: see the top of this file */
+	return slice_write_metadata(s, w, s->next_ts);
+}
+
+static int writer_failed(struct slice *s, const struct replay_env *env)
+{
+	fprintf(env->err, "%s slice: %s\n", env->prog, tape_writer_error(s->w));
+	return REPLAY_EXIT_TROUBLE;
+}
+
+/* Drop the placeholder segment, as retention would (FORMAT.md §1.1). */
+static int drop_placeholder(struct slice *s, const struct replay_env *env)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/" PLACEHOLDER, s->out);
+	if (unlink(path) < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/MANIFEST", s->out);
+	int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	static const char line[] = "delete 1 " PLACEHOLDER "\n";
+	ssize_t n = write(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n == (ssize_t)sizeof(line) - 1)
+		return 0;
+fail:
+	fprintf(env->err,
+		"%s slice: %s: cannot remove the placeholder segment: %s "
+		"(the slice is still readable; tracetape verify may report "
+		"it)\n",
+		env->prog, path, strerror(errno));
+	return REPLAY_EXIT_TROUBLE;
+}
+
+/* Start the slice's first real segment, its records from TS on. */
+static int start_slice(struct slice *s, const struct replay_env *env)
+{
+	uint64_t ts = s->since > s->when.tape_start_ts ? s->since
+						       : s->when.tape_start_ts;
+	slice_meta_phase_end(s);
+	if (tape_writer_append(s->w, TT_REC_OPTIONS, ts, NULL, 0) < 0)
+		return writer_failed(s, env);
+	s->started = true;
+	s->next_ts = ts;
+	if (tape_writer_rotate(s->w) < 0)
+		return writer_failed(s, env);
+	return drop_placeholder(s, env);
+}
+
+/* Append REC to the slice (starting it first if need be). */
+static int put(struct slice *s, const struct tape_record *rec,
+	       const struct replay_env *env)
+{
+	int rc;
+	if (!s->started && (rc = start_slice(s, env)))
+		return rc;
+	if (slice_meta_is_repeat(s, rec))
+		return 0;
+	s->next_ts = rec->ts;
+	if (tape_writer_append(s->w, rec->type, rec->ts, rec->body, rec->len) <
+	    0)
+		return writer_failed(s, env);
+	s->written++;
+	if (rec->type < TT_REC_HOST)
+		s->events++;
+	else if (rec->type == TT_REC_LOSS)
+		s->losses++;
+	return 0;
+}
+
+/* ---- choosing ---------------------------------------------------- */
+
+static bool comm_ok(const struct slice *s, const struct tt_task *t)
+{
+	return !s->comm || strncmp(t->comm, s->comm, TT_COMM_LEN) == 0;
+}
+
+/* An event record: does the slice keep it? */
+static bool keep_event(struct slice *s, const struct tape_record *rec)
+{
+	const struct tt_task *t = replay_record_task(rec);
+	if (!t)
+		return !s->npids && !s->comm; /* whose it is, unknown */
+	if (!comm_ok(s, t))
+		return false;
+	if (!s->npids || slice_procs_keeps(s->procs, t->pid))
+		return true;
+	if (rec->type == TT_REC_FORK && rec->len >= sizeof(struct tt_fork)) {
+		struct tt_fork f;
+		tape_rec_fixed(rec, &f, sizeof(f));
+		return slice_procs_keeps(s->procs, f.child_pid);
+	}
+	return false;
+}
+
+/* What to do with REC once the state has taken it in. */
+static int route(struct slice *s, const struct tape_record *rec,
+		 const struct replay_env *env)
+{
+	switch (rec->type) {
+	case TT_REC_SEGMENT:
+	case TT_REC_HOST:
+	case TT_REC_OPTIONS:
+	case TT_REC_PROBE:
+	case TT_REC_PROC:
+	case TT_REC_MOUNT:
+	case TT_REC_USER:
+		return 0; /* each segment of the slice writes its own */
+	case TT_REC_CLOCK:
+	case TT_REC_LOADAVG:
+		/* Before the slice starts, its metadata carries them. */
+		if (!s->started && slice_meta_in_phase(s, rec))
+			return 0;
+		return put(s, rec, env);
+	case TT_REC_LOSS:
+		return put(s, rec, env);
+	}
+	if (rec->type >= TT_REC_HOST)
+		return put(s, rec, env); /* newer metadata: keep it */
+	return keep_event(s, rec) ? put(s, rec, env) : 0;
+}
+
+static bool in_window(const struct slice *s, uint64_t ts)
+{
+	return !(s->since && ts < s->since) && !(s->until && ts > s->until);
+}
+
+/* ---- the run ----------------------------------------------------- */
+
+static int stream(struct slice *s, struct tape_reader *r,
+		  const struct replay_env *env)
+{
+	struct tape_record rec;
+	int rc;
+	while ((rc = tape_reader_next(r, &rec)) > 0) {
+		if (s->until && rec.ts > s->until)
+			break;
+		if (slice_meta_take(s, &rec) < 0) {
+			fprintf(env->err, "%s slice: out of memory\n",
+				env->prog);
+			return REPLAY_EXIT_TROUBLE;
+		}
+		if (!in_window(s, rec.ts))
+			continue;
+		/* The slice's first metadata shows the state at its start:
+		 * once the source's own metadata is taken in, not later. */
+		if (!s->started && !slice_meta_in_phase(s, &rec) &&
+		    (rc = start_slice(s, env)))
+			return rc;
+		if ((rc = route(s, &rec, env)))
+			return rc;
+	}
+	if (rc < 0) {
+		fprintf(env->err, "%s slice: %s: %s\n", env->prog,
+			s->common.tape, tape_reader_error(r));
+		return REPLAY_EXIT_TROUBLE;
+	}
+	return s->started ? 0 : start_slice(s, env);
+}
+
+/* Damage of the source inside the window, on stderr: how many. */
+static size_t report_damage(struct slice *s, struct tape_reader *r,
+			    const struct replay_env *env)
+{
+	struct replay rp = {.since_ts = s->since, .until_ts = s->until};
+	const struct tape_damage *d;
+	size_t n = tape_reader_damage(r, &d), found = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!replay_damage_in_window(&rp, &d[i]))
+			continue;
+		found++;
+		fprintf(env->err,
+			"%s slice: warning: damaged source: ", env->prog);
+		replay_text_write(env->err, d[i].segment);
+		fputs(": ", env->err);
+		replay_text_write(env->err, d[i].what);
+		fprintf(env->err,
+			"; the slice misses what was there (%" PRIu64
+			" records known lost)\n",
+			d[i].records_lost);
+	}
+	return found;
+}
+
+/* Bytes of the files in directory DIR. */
+static uint64_t dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	uint64_t sum = 0;
+	struct dirent *e;
+	struct stat st;
+	while (d && (e = readdir(d)))
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			    0 &&
+		    S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+	if (d)
+		closedir(d);
+	return sum;
+}
+
+static void summary(const struct slice *s, uint32_t segments,
+		    const struct replay_env *env)
+{
+	fprintf(env->out,
+		"%s: %" PRIu64 " events, %" PRIu64 " loss records, %" PRIu32
+		" segments, %" PRIu64 " bytes\n",
+		s->out, s->events, s->losses, segments, dir_bytes(s->out));
+}
+
+static int slice_run(struct slice *s, const struct replay_env *env)
+{
+	struct tape_reader_opts o = {
+		.sz = sizeof(o),
+		.since_ts = s->read_from,
+		.until_ts = s->until,
+	};
+	struct tape_reader *r = replay_open_reader(s->common.tape, &o, env);
+	if (!r)
+		return REPLAY_EXIT_TROUBLE;
+	struct tape_writer_opts wo = {
+		.sz = sizeof(wo),
+		.segment_size = s->segment_size,
+		.on_segment_start = on_segment_start,
+		.ctx = s,
+	};
+	char err[TAPE_ERRLEN] = "";
+	int rc;
+	if (tape_writer_open(&s->w, s->out, &wo, err) < 0) {
+		fprintf(env->err, "%s slice: %s\n", env->prog, err);
+		rc = REPLAY_EXIT_TROUBLE;
+	} else {
+		rc = stream(s, r, env);
+		struct tape_writer_stats st;
+		tape_writer_stats(s->w, &st);
+		if (tape_writer_close(s->w) < 0 && !rc) {
+			fprintf(env->err,
+				"%s slice: %s: closing the slice failed\n",
+				env->prog, s->out);
+			rc = REPLAY_EXIT_TROUBLE;
+		}
+		if (!rc) /* the placeholder is not counted */
+			summary(s, st.segments - 1, env);
+	}
+	if (report_damage(s, r, env) && !rc)
+		rc = REPLAY_EXIT_FINDINGS;
+	tape_reader_close(r);
+	return rc;
+}
+
+int slice_main(int argc, char **argv, const struct replay_env *env)
+{
+	struct slice *s = calloc(1, sizeof(*s));
+	if (!s) {
+		fprintf(env->err, "%s: out of memory\n", env->prog);
+		return REPLAY_EXIT_TROUBLE;
+	}
+	int rc = parse_args(s, argc, argv, env);
+	if (!rc && s->common.help)
+		usage(env->out);
+	else if (!rc && !(rc = check_out(s, env)))
+		rc = slice_prepare(s, env);
+	if (!rc && !s->common.help)
+		rc = slice_run(s, env);
+	slice_free(s);
+	return rc;
+}
