@@ -36,6 +36,10 @@
 
 #define PRESCAN_RECORDS 100000
 #define PLACEHOLDER	"seg-000001.tt"
+/* Below this --segment-size, chunks are an eighth of a segment. */
+#define CHUNKS_FROM (16ull << 20)
+/* The format library's smallest segment size. */
+#define SEGMENT_MIN (64u << 10)
 
 /* ---- options ----------------------------------------------------- */
 
@@ -110,12 +114,13 @@ static int take_option(struct slice *s, int opt, const char *arg, char **argv,
 		s->comm = arg;
 		return 0;
 	case OPT_SEGMENT_SIZE:
-		if (replay_parse_range(arg, 4096, UINT64_MAX / 2, &v) < 0)
+		if (replay_parse_range(arg, SEGMENT_MIN, UINT64_MAX / 2, &v) <
+		    0)
 			return replay_usage_error(
 				env, "slice",
 				"--segment-size %s: a number of bytes, at "
-				"least 4096",
-				arg);
+				"least %u",
+				arg, SEGMENT_MIN);
 		s->segment_size = v;
 		return 0;
 	}
@@ -286,7 +291,7 @@ int slice_prepare(struct slice *s, const struct replay_env *env)
 	choose_read_from(s);
 	uint64_t v;
 	if (!s->segment_size && s->src_segment_size &&
-	    replay_parse_u64(s->src_segment_size, &v) == 0 && v >= 4096)
+	    replay_parse_u64(s->src_segment_size, &v) == 0 && v >= SEGMENT_MIN)
 		s->segment_size = v;
 	s->procs = slice_procs_new(s->pids, s->npids, s->tree, s->comm);
 	if (!s->procs) {
@@ -414,7 +419,7 @@ static int route(struct slice *s, const struct tape_record *rec,
 	case TT_REC_CLOCK:
 	case TT_REC_LOADAVG:
 		/* Before the slice starts, its metadata carries them. */
-		if (!s->started && slice_meta_in_phase(s, rec))
+		if (!s->started)
 			return 0;
 		return put(s, rec, env);
 	case TT_REC_LOSS:
@@ -448,8 +453,9 @@ static int stream(struct slice *s, struct tape_reader *r,
 		if (!in_window(s, rec.ts))
 			continue;
 		/* The slice's first metadata shows the state at its start:
-		 * once the source's own metadata is taken in, not later. */
-		if (!s->started && !slice_meta_in_phase(s, &rec) &&
+		 * once the source's metadata before the first event of
+		 * the window is taken in, not later. */
+		if (!s->started && !slice_meta_type(rec.type) &&
 		    (rc = start_slice(s, env)))
 			return rc;
 		if ((rc = route(s, &rec, env)))
@@ -526,6 +532,10 @@ static int slice_run(struct slice *s, const struct replay_env *env)
 	struct tape_writer_opts wo = {
 		.sz = sizeof(wo),
 		.segment_size = s->segment_size,
+		/* segments rotate between chunks: several chunks each */
+		.chunk_size = s->segment_size && s->segment_size < CHUNKS_FROM
+				      ? (uint32_t)(s->segment_size / 8)
+				      : 0,
 		.on_segment_start = on_segment_start,
 		.ctx = s,
 	};

@@ -109,6 +109,10 @@ void slice_free(struct slice *s);
  * processes.  -1 when out of memory. */
 int slice_meta_take(struct slice *s, const struct tape_record *rec);
 
+/* TYPE is metadata a segment opens with (TT_REC_SEGMENT .. USER, clock
+ * anchors and load samples included). */
+bool slice_meta_type(uint16_t type);
+
 /* REC is part of a source segment's opening metadata. */
 bool slice_meta_in_phase(const struct slice *s, const struct tape_record *rec);
 

@@ -105,7 +105,7 @@ void slice_read_tape_id(const char *path, char out[33])
 
 /* ---- taking the source's metadata -------------------------------- */
 
-static bool is_meta_type(uint16_t type)
+bool slice_meta_type(uint16_t type)
 {
 	switch (type) {
 	case TT_REC_SEGMENT:
@@ -175,7 +175,7 @@ int slice_meta_take(struct slice *s, const struct tape_record *rec)
 {
 	if (rec->type == TT_REC_SEGMENT)
 		phase_begin(s, rec);
-	else if (slice_meta_in_phase(s, rec) && !is_meta_type(rec->type))
+	else if (slice_meta_in_phase(s, rec) && !slice_meta_type(rec->type))
 		slice_meta_phase_end(s);
 	if (take_metadata(s, rec) < 0)
 		return -1;
