@@ -430,6 +430,36 @@ static int route(struct slice *s, const struct tape_record *rec,
 	return keep_event(s, rec) ? put(s, rec, env) : 0;
 }
 
+/*
+ * With --until, end the slice at END (the window's end, or the source's
+ * when it ends first) with the clock anchor and load sample in force
+ * then: analyses that print the window's end (filetop's heading, info's
+ * span) see the window whole, not only up to its last event.
+ */
+static int close_window(struct slice *s, uint64_t end,
+			const struct replay_env *env)
+{
+	if (!s->until || !end)
+		return 0;
+	struct tape_record rec = {.ts = end};
+	struct tt_clock k;
+	int rc = 0;
+	if (s->have_clock) {
+		k = slice_meta_carried_clock(&s->clock, end);
+		rec.type = TT_REC_CLOCK;
+		rec.body = &k;
+		rec.len = sizeof(k);
+		rc = put(s, &rec, env);
+	}
+	if (!rc && s->have_load) {
+		rec.type = TT_REC_LOADAVG;
+		rec.body = &s->load;
+		rec.len = sizeof(s->load);
+		rc = put(s, &rec, env);
+	}
+	return rc;
+}
+
 static bool in_window(const struct slice *s, uint64_t ts)
 {
 	return !(s->since && ts < s->since) && !(s->until && ts > s->until);
@@ -441,10 +471,12 @@ static int stream(struct slice *s, struct tape_reader *r,
 		  const struct replay_env *env)
 {
 	struct tape_record rec;
+	uint64_t last_ts = 0;
 	int rc;
 	while ((rc = tape_reader_next(r, &rec)) > 0) {
 		if (s->until && rec.ts > s->until)
-			break;
+			break; /* rc 1: the source goes on past the window */
+		last_ts = rec.ts > last_ts ? rec.ts : last_ts;
 		if (slice_meta_take(s, &rec) < 0) {
 			fprintf(env->err, "%s slice: out of memory\n",
 				env->prog);
@@ -466,7 +498,9 @@ static int stream(struct slice *s, struct tape_reader *r,
 			s->common.tape, tape_reader_error(r));
 		return REPLAY_EXIT_TROUBLE;
 	}
-	return s->started ? 0 : start_slice(s, env);
+	if (!s->started && (rc = start_slice(s, env)))
+		return rc;
+	return close_window(s, rc > 0 ? s->until : last_ts, env);
 }
 
 /* Damage of the source inside the window, on stderr: how many. */
@@ -524,7 +558,8 @@ static int slice_run(struct slice *s, const struct replay_env *env)
 	struct tape_reader_opts o = {
 		.sz = sizeof(o),
 		.since_ts = s->read_from,
-		.until_ts = s->until,
+		/* no until_ts: the first record past the window tells that
+		 * the source goes on (close_window) */
 	};
 	struct tape_reader *r = replay_open_reader(s->common.tape, &o, env);
 	if (!r)

@@ -122,6 +122,9 @@ void slice_meta_phase_end(struct slice *s);
 /* REC (a clock anchor or load sample) repeats the last one written. */
 bool slice_meta_is_repeat(struct slice *s, const struct tape_record *rec);
 
+/* Anchor C moved to boot time TS: the same boot -> wall mapping. */
+struct tt_clock slice_meta_carried_clock(const struct tt_clock *c, uint64_t ts);
+
 /* The tape_id of segment file PATH as 32 hex digits in OUT, or "". */
 void slice_read_tape_id(const char *path, char out[33]);
 

@@ -298,7 +298,7 @@ static int write_options(struct slice *s, struct tape_writer *w, uint64_t ts)
 }
 
 /* The latest anchor moved to TS: the same boot -> wall mapping. */
-static struct tt_clock carried_clock(const struct tt_clock *c, uint64_t ts)
+struct tt_clock slice_meta_carried_clock(const struct tt_clock *c, uint64_t ts)
 {
 	struct tt_clock k = *c;
 	uint64_t delta = ts - c->boottime_ns; /* modulo 2^64: either way */
@@ -348,7 +348,7 @@ int slice_write_metadata(struct slice *s, struct tape_writer *w, uint64_t ts)
 	if (!rc)
 		rc = append_all(w, TT_REC_PROBE, ts, &s->probes);
 	if (!rc && s->have_clock) {
-		struct tt_clock k = carried_clock(&s->clock, ts);
+		struct tt_clock k = slice_meta_carried_clock(&s->clock, ts);
 		rc = append_noted(s, w, TT_REC_CLOCK, ts, &k, sizeof(k));
 	}
 	if (!rc && s->have_load)

@@ -1407,6 +1407,130 @@ def check_export(tape, label, promtool):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------------
+# slice: a smaller tape that every analysis reads like the original
+
+
+def slice_tape(tape, out, *opts):
+    """tracetape slice TAPE -o OUT OPTS; True when it exited 0."""
+    rc, _ = run("slice", tape, "-o", out, *opts)
+    return rc == 0
+
+
+def text_rows_where(analysis, tape, keep, *opts):
+    """Text lines of ANALYSIS (header kept) whose --json row passes KEEP:
+    the text and JSON forms list the same rows in the same order."""
+    _, lines = run(analysis, tape, *opts)
+    rows = [o for o in run_json(analysis, tape, *opts)
+            if o.get("type") not in ("warning",)]
+    body = [l for l in lines[1:] if l.strip()]
+    if len(body) != len(rows):
+        report(False, "slice: %s rows of %s" % (analysis, tape),
+               "%d text rows, %d --json rows: cannot filter" % (
+                   len(body), len(rows)))
+        return lines
+    return lines[:1] + [l for l, o in zip(body, rows) if keep(o)]
+
+
+def same_lines(name, got, want):
+    diff = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
+    ok = got == want
+    report(ok, name, "%d lines, %d wanted%s" % (
+        len(got), len(want), ", every line equal" if ok else
+        "; first difference: %s" % show(diff[0] if diff else
+                                        (got[len(want):] or want[len(got):]
+                                         )[:2])))
+
+
+def descendants(tape, root):
+    """ROOT and every process forked below it on TAPE."""
+    tree = {root}
+    for r in sorted(tape.of("fork"), key=lambda r: r["ts_ns"]):
+        if r["pid"] in tree:
+            tree.add(r["child_pid"])
+    return tree
+
+
+def check_slice_verify_info(out, label, source):
+    rc, _ = run("verify", out, want_rc=(0, 1, 2))
+    report(rc == 0, "slice %s: verify" % label, "exit %d, want 0" % rc)
+    _, lines = run("info", out)
+    opts = next((l for l in lines if l.startswith("options")), "")
+    report("slice_of=" in opts and "slice_path=" + source in opts,
+           "slice %s: info names the source" % label, show(opts, 200))
+
+
+def check_slice_pid(tape, wpid, tmp):
+    out = os.path.join(tmp, "by-pid")
+    if not slice_tape(tape.path, out, "-p", wpid):
+        return
+    check_slice_verify_info(out, "-p %d" % wpid, tape.path)
+    for opts in ((), ("-T", "-U", "-e", "-F")):
+        same_lines("slice -p: opensnoop %s" % " ".join(opts),
+                   run("opensnoop", out, *opts)[1],
+                   run("opensnoop", tape.path, "-p", wpid, *opts)[1])
+    same_lines("slice -p: filetop", run("filetop", out, "-a")[1],
+               run("filetop", tape.path, "-a", "-p", wpid)[1])
+    same_lines("slice -p: execsnoop -x",
+               run("execsnoop", out, "-x", "-U")[1],
+               text_rows_where("execsnoop", tape.path,
+                               lambda o: o["pid"] == wpid, "-x", "-U"))
+    sliced = Tape(out)
+    others = sorted({r["pid"] for r in sliced.recs
+                     if r["type"] in EVENT_TYPES and "pid" in r
+                     and r["pid"] != wpid and r["type"] != "fork"})
+    report(not others, "slice -p: only the workload's events",
+           "other pids %s" % show(others))
+
+    out = os.path.join(tmp, "tree")
+    if not slice_tape(tape.path, out, "-p", wpid, "--tree"):
+        return
+    tree = descendants(tape, wpid)
+    check_slice_verify_info(out, "--tree", tape.path)
+    for analysis, opts in (("execsnoop", ("-x",)), ("opensnoop", ("-T",))):
+        same_lines("slice --tree: %s (%d processes)" % (analysis, len(tree)),
+                   run(analysis, out, *opts)[1],
+                   text_rows_where(analysis, tape.path,
+                                   lambda o: o["pid"] in tree, *opts))
+
+
+def check_slice_window(tape, tmp):
+    ev = sorted(r["ts_ns"] for r in tape.recs if r["type"] in EVENT_TYPES)
+    start = tape.recs[0]["ts_ns"]
+    a = (ev[len(ev) // 3] - start) // 1000000
+    b = (ev[2 * len(ev) // 3] - start) // 1000000
+    win = ("--since", "+%dms" % a, "--until", "+%dms" % b)
+    out = os.path.join(tmp, "window")
+    if not slice_tape(tape.path, out, *win):
+        return
+    check_slice_verify_info(out, "window", tape.path)
+    for analysis, opts in (("opensnoop", ("-T", "-F")),
+                           ("execsnoop", ("-x", "-t")),
+                           ("filetop", ("-a",)), ("filelife", ())):
+        same_lines("slice %s: %s %s" % (" ".join(win), analysis,
+                                        " ".join(opts)),
+                   run(analysis, out, *opts)[1],
+                   run(analysis, tape.path, *win, *opts)[1])
+    sliced = Tape(out)
+    got = sum(r["type"] in EVENT_TYPES for r in sliced.recs)
+    want = sum(r["type"] in EVENT_TYPES for r in
+               run_json("dump", tape.path, *win))
+    report(got == want and got > 0, "slice window: events",
+           "%d events in the slice, %d in the window of the source" % (
+               got, want))
+
+
+def check_slice(tape, wpid):
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="tt-slice-")
+    try:
+        check_slice_pid(tape, wpid, tmp)
+        check_slice_window(tape, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     global TRACETAPE
     ap = argparse.ArgumentParser()
@@ -1441,6 +1565,7 @@ def main():
     check_filelife(tape, expect, workdir, wpid)
     check_execsnoop(tape, expect, wpid)
     check_export(tape, "workload tape", a.promtool)
+    check_slice(tape, wpid)
 
     tape2 = Tape(a.tape2)
     expect2 = [json.loads(l) for l in open(a.expect2) if l.strip()]

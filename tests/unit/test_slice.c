@@ -222,6 +222,9 @@ static void test_window(void **state)
 	/* the slice starts at its window: every record at or after it */
 	assert_int_equal(rs.v[0].type, TT_REC_SEGMENT);
 	assert_int_equal(rs.v[0].ts, T0 + 300 * MS);
+	/* and ends at it: the anchor in force, stamped with its end */
+	assert_int_equal(rs.v[rs.n - 1].type, TT_REC_CLOCK);
+	assert_int_equal(rs.v[rs.n - 1].ts, T0 + 600 * MS);
 	assert_string_equal(option(&rs, "slice_since"), "2300000000");
 	assert_string_equal(option(&rs, "slice_until"), "2600000000");
 	assert_string_equal(option(&rs, "slice_since_time"),
