@@ -5,8 +5,8 @@
 # variant b (known differences for diff), and an interactive bash under tmux
 # typing known lines, then the same lines plus one. tests/e2e/analyses.py
 # then runs opensnoop, filetop, filelife, execsnoop, bashreadline, history,
-# info, verify, dump, diff and export on them and compares with what was
-# done (export --format openmetrics also through promtool).
+# info, verify, dump, diff, export and slice on them and compares with what
+# was done (export --format openmetrics also through promtool).
 #
 # usage: tests/e2e/analyses.sh BUILD_DIR      (as root; KEEP=1 keeps the tapes)
 set -u
@@ -172,4 +172,41 @@ python3 "$HERE/analyses.py" --tracetape "$TT" \
 	--bash-tape2 "$TMP/bashtape2" --extra-line "$EXTRA_LINE" \
 	--dd-out "$DD_OUT" --promtool "$PROMTOOL" ||
 	fail "analysis checks failed (KEEP=1 keeps $TMP)"
+echo "== 4. slice: whole, by comm, and an OUT that exists (${SECONDS}s)"
+# (analyses.py checks slices by pid, --tree and a window line by line)
+same_output() { # NAME A B ANALYSIS [OPTS...]: same stdout on tapes A and B
+	local name=$1 a=$2 b=$3
+	shift 3
+	"$TT" "$@" "$a" >"$TMP/slice-a.out" 2>&1
+	"$TT" "$@" "$b" >"$TMP/slice-b.out" 2>&1
+	cmp -s "$TMP/slice-a.out" "$TMP/slice-b.out" ||
+		{ diff "$TMP/slice-a.out" "$TMP/slice-b.out" | head >&2
+		  fail "$name: tracetape $* differs on $a and $b"; }
+	echo "PASS  $name: tracetape $* prints the same" \
+		"$(wc -l <"$TMP/slice-a.out") lines on both"
+}
+"$TT" slice "$TMP/tape" -o "$TMP/slice-all" >/dev/null ||
+	fail "tracetape slice $TMP/tape exited $?"
+for a in opensnoop execsnoop filetop filelife; do
+	same_output "whole slice" "$TMP/tape" "$TMP/slice-all" $a
+done
+"$TT" slice "$TMP/bashtape" -o "$TMP/slice-bash-all" >/dev/null ||
+	fail "tracetape slice $TMP/bashtape exited $?"
+for a in history bashreadline execsnoop; do
+	same_output "whole slice of the bash tape" "$TMP/bashtape" \
+		"$TMP/slice-bash-all" $a
+done
+"$TT" verify "$TMP/slice-all" >/dev/null ||
+	fail "tracetape verify of the whole slice exited $?, want 0"
+"$TT" slice "$TMP/bashtape" -o "$TMP/slice-bash" --comm bash >/dev/null ||
+	fail "tracetape slice --comm bash exited $?"
+same_output "slice --comm bash" "$TMP/bashtape" "$TMP/slice-bash" bashreadline
+"$TT" verify "$TMP/slice-bash" >/dev/null ||
+	fail "tracetape verify of the --comm bash slice exited $?, want 0"
+"$TT" slice "$TMP/tape" -o "$TMP/slice-all" 2>"$TMP/slice.err" >/dev/null
+rc=$?
+[ $rc = 2 ] && grep -q "exists and is not empty" "$TMP/slice.err" ||
+	fail "slice into an existing OUT: exit $rc, want 2 and a message," \
+		"got: $(cat "$TMP/slice.err")"
+echo "PASS  slice into an existing OUT: exit 2, \"exists and is not empty\""
 echo "analyses e2e passed in ${SECONDS}s"
