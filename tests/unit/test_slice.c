@@ -626,6 +626,127 @@ static void test_damaged_source(void **state)
 	fx_cleanup(&fx);
 }
 
+/* ---- a source in several segments, each opening with metadata ----- */
+
+struct rec_source {
+	uint64_t now;	   /* ts of the record being appended */
+	bool child_forked; /* 101 is alive: the snapshot lists it */
+};
+
+static void w_append(struct tape_writer *w, uint16_t type, uint64_t ts,
+		     const void *body, uint32_t len)
+{
+	if (tape_writer_append(w, type, ts, body, len) < 0)
+		fx_fail(tape_writer_error(w));
+}
+
+static void w_proc(struct tape_writer *w, uint64_t ts, uint32_t pid,
+		   uint32_t ppid, const char *comm)
+{
+	struct {
+		struct tt_proc p;
+		char strings[16];
+	} b;
+	memset(&b, 0, sizeof(b));
+	b.p.pid = pid;
+	b.p.ppid = ppid;
+	b.p.start_ts = FX_SEC;
+	memcpy(b.p.comm, comm, strnlen(comm, TT_COMM_LEN - 1));
+	w_append(w, TT_REC_PROC, ts, &b, sizeof(b.p));
+}
+
+/* What a recorder writes at each segment's start. */
+static int source_segment_start(struct tape_writer *w, void *ctx)
+{
+	struct rec_source *src = ctx;
+	uint64_t ts = src->now;
+	static const char host[] = "hostname=seghost";
+	static const char opts[] = "version=0.1.0";
+	w_append(w, TT_REC_HOST, ts, host, sizeof(host));
+	w_append(w, TT_REC_OPTIONS, ts, opts, sizeof(opts));
+	struct tt_clock c = {.boottime_ns = ts,
+			     .monotonic_ns = ts,
+			     .realtime_ns = FX_REALTIME_BASE + (ts - T0),
+			     .utc_offset = 0};
+	w_append(w, TT_REC_CLOCK, ts, &c, sizeof(c));
+	w_proc(w, ts, 1, 0, "init");
+	w_proc(w, ts, 100, 1, "bash");
+	w_proc(w, ts, 200, 1, "cron");
+	if (src->child_forked)
+		w_proc(w, ts, 101, 100, "make");
+	return 0;
+}
+
+static void write_segmented(struct fixture *fx, struct rec_source *src)
+{
+	struct tape_writer_opts o = {.sz = sizeof(o),
+				     .segment_time_ns = 300 * MS,
+				     .on_segment_start = source_segment_start,
+				     .ctx = src};
+	memset(src, 0, sizeof(*src));
+	src->now = T0;
+	fx_open_opts(fx, &o);
+	for (int i = 0; i < 40; i++) {
+		uint64_t ts = T0 + 50 * MS + (uint64_t)i * 50 * MS;
+		char path[32];
+		src->now = ts;
+		if (i == 10) {
+			fx_fork(fx, ts, bash_task(), 101);
+			src->child_forked = true;
+			continue;
+		}
+		snprintf(path, sizeof(path), "/seg/%02d", i);
+		fx_open_rec(fx, ts,
+			    i > 10 && i % 2 ? fx_task(101, 101, 1000, "make")
+			    : i % 3	    ? bash_task()
+					    : cron_task(),
+			    3, 0, 0, path, NULL);
+	}
+	fx_close(fx);
+}
+
+static void test_segmented_source(void **state)
+{
+	(void)state;
+	struct fixture fx;
+	struct rec_source src;
+	write_segmented(&fx, &src);
+	const char *out = out_path(&fx, "late");
+	/* the window starts in a later segment of the source */
+	assert_int_equal(
+		slice(&fx, out, "-p", "100", "--tree", "--since", "+1.2"), 0);
+	struct recs rs = read_all(out);
+	uint32_t pids[16];
+	size_t n = snapshot_pids(&rs, pids, 16);
+	/* init, bash, and make (forked before the window, from the
+	 * source segment's snapshot and the fork) */
+	assert_int_equal(n, 3);
+	assert_int_equal(pids[2], 101);
+	recs_free(&rs);
+	assert_int_equal(fx_run(&fx, opensnoop_main, "opensnoop", "-T",
+				"--since", "+1.2", NULL),
+			 0);
+	char *all = strdup(fx.out);
+	assert_int_equal(
+		fx_run_on(&fx, opensnoop_main, "opensnoop", out, "-T", NULL),
+		0);
+	/* every line of the slice is a line of the source's window, and
+	 * the slice has bash's and make's lines, not cron's */
+	size_t lines = 0;
+	for (char *l = fx.out, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
+		*nl = '\0';
+		assert_non_null(strstr(all, l));
+		assert_null(strstr(l, "cron"));
+		lines++;
+	}
+	/* header; from i = 23 on: 9 by make (odd i), 5 by bash */
+	assert_int_equal(lines, 1 + 9 + 5);
+	free(all);
+	assert_int_equal(fx_run_on(&fx, info_main, "info", out, NULL), 0);
+	assert_non_null(strstr(fx.out, "host        seghost\n"));
+	fx_cleanup(&fx);
+}
+
 static void test_out_exists(void **state)
 {
 	(void)state;
@@ -690,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_slice_of_slice),
 		cmocka_unit_test(test_damaged_source),
+		cmocka_unit_test(test_segmented_source),
 		cmocka_unit_test(test_out_exists),
 		cmocka_unit_test(test_usage),
 	};
