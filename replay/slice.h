@@ -17,6 +17,8 @@
 #include "when.h"
 
 #define SLICE_PIDS_MAX 64
+/* The format library's smallest segment size (--segment-size). */
+#define SLICE_SEGMENT_MIN (64u << 10)
 
 struct slice_procs;
 
@@ -99,6 +101,15 @@ struct slice {
 	uint64_t last_clock_ts, last_load_ts;
 	uint64_t written, events, losses;
 };
+
+/* The options (replay/slice_opts.c): 0, or a usage error's exit code. */
+int slice_parse_args(struct slice *s, int argc, char **argv,
+		     const struct replay_env *env);
+void slice_usage(FILE *f);
+
+/* OUT must be new or an empty directory: 0, or an exit code after
+ * saying so. */
+int slice_check_out(const struct slice *s, const struct replay_env *env);
 
 /* After the options: read what the window needs from the source (its
  * start, first anchor, segments, tape id).  0 or an exit code. */
