@@ -274,6 +274,16 @@ static void test_pid(void **state)
 	assert_string_equal(fx.out, want);
 	free(want);
 
+	/* -p twice: both processes */
+	out = out_path(&fx, "pids");
+	assert_int_equal(slice(&fx, out, "-p", "100", "-p", "200"), 0);
+	rs = read_all(out);
+	size_t both = 0;
+	for (size_t i = 0; i < rs.n; i++)
+		both += is_event(rs.v[i].type);
+	assert_int_equal(both, 9);
+	recs_free(&rs);
+
 	/* --comm: the tasks named cron */
 	out = out_path(&fx, "comm");
 	assert_int_equal(slice(&fx, out, "--comm", "cron", NULL, NULL, NULL),
