@@ -83,6 +83,10 @@ struct tape_writer_opts {
 				     0 = 2 MiB */
 	tape_segment_start_fn on_segment_start;
 	void *ctx;
+	/* appended: ts of the first segment's TT_REC_SEGMENT record; 0 =
+	 * CLOCK_BOOTTIME now (a recorder).  A tape written from another
+	 * one (tracetape slice) gives the time its records start at. */
+	uint64_t first_ts;
 };
 
 /*

@@ -770,7 +770,8 @@ int tape_writer_open(struct tape_writer **out, const char *dir,
 			 strerror(errno));
 		goto fail;
 	}
-	if ((rc = open_segment(w, boottime_now()))) {
+	if ((rc = open_segment(w, w->opts.first_ts ? w->opts.first_ts
+						   : boottime_now()))) {
 		snprintf(err, TAPE_ERRLEN, "%s", w->msg);
 		goto fail;
 	}

@@ -14,12 +14,9 @@
  * samples of the window are copied, loss records of the window all of
  * them (a loss is not per process).
  *
- * The format library stamps the first segment's TT_REC_SEGMENT with the
- * slicing host's boot clock; a slice's segments must start at the
- * window's time instead.  So the first segment written is a placeholder:
- * once the first record is due, the slice rotates (the next segment's
- * record takes the time of the last record appended), deletes the
- * placeholder and notes it in the MANIFEST as retention would.
+ * The writer is opened when the slice starts (at the window's first
+ * event, or at its end when it holds none), with first_ts = the slice's
+ * start, so its first segment begins at the window's time.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,7 +32,6 @@
 #include "when.h"
 
 #define PRESCAN_RECORDS 100000
-#define PLACEHOLDER	"seg-000001.tt"
 /* Below this --segment-size, chunks are an eighth of a segment. */
 #define CHUNKS_FROM (16ull << 20)
 
@@ -148,8 +144,6 @@ int slice_prepare(struct slice *s, const struct replay_env *env)
 static int on_segment_start(struct tape_writer *w, void *ctx)
 {
 	struct slice *s = ctx;
-	if (!s->started)
-		return 0; /* the placeholder: see the top of this file */
 	return slice_write_metadata(s, w, s->next_ts);
 }
 
@@ -159,44 +153,33 @@ static int writer_failed(struct slice *s, const struct replay_env *env)
 	return REPLAY_EXIT_TROUBLE;
 }
 
-/* Drop the placeholder segment, as retention would (FORMAT.md §1.1). */
-static int drop_placeholder(struct slice *s, const struct replay_env *env)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/" PLACEHOLDER, s->out);
-	if (unlink(path) < 0)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/MANIFEST", s->out);
-	int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
-	static const char line[] = "delete 1 " PLACEHOLDER "\n";
-	ssize_t n = write(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n == (ssize_t)sizeof(line) - 1)
-		return 0;
-fail:
-	fprintf(env->err,
-		"%s slice: %s: cannot remove the placeholder segment: %s "
-		"(the slice is still readable; tracetape verify may report "
-		"it)\n",
-		env->prog, path, strerror(errno));
-	return REPLAY_EXIT_TROUBLE;
-}
-
-/* Start the slice's first real segment, its records from TS on. */
+/* Open the slice: its first segment starts at the window's start (or
+ * the source's, when later), with the metadata known then. */
 static int start_slice(struct slice *s, const struct replay_env *env)
 {
 	uint64_t ts = s->since > s->when.tape_start_ts ? s->since
 						       : s->when.tape_start_ts;
+	struct tape_writer_opts wo = {
+		.sz = sizeof(wo),
+		.segment_size = s->segment_size,
+		/* segments rotate between chunks: several chunks each */
+		.chunk_size = s->segment_size && s->segment_size < CHUNKS_FROM
+				      ? (uint32_t)(s->segment_size / 8)
+				      : 0,
+		.on_segment_start = on_segment_start,
+		.ctx = s,
+		.first_ts = ts,
+	};
+	char err[TAPE_ERRLEN] = "";
+
 	slice_meta_phase_end(s);
-	if (tape_writer_append(s->w, TT_REC_OPTIONS, ts, NULL, 0) < 0)
-		return writer_failed(s, env);
 	s->started = true;
 	s->next_ts = ts;
-	if (tape_writer_rotate(s->w) < 0)
-		return writer_failed(s, env);
-	return drop_placeholder(s, env);
+	if (tape_writer_open(&s->w, s->out, &wo, err) < 0) {
+		fprintf(env->err, "%s slice: %s\n", env->prog, err);
+		return REPLAY_EXIT_TROUBLE;
+	}
+	return 0;
 }
 
 /* Append REC to the slice (starting it first if need be). */
@@ -405,23 +388,8 @@ static int slice_run(struct slice *s, const struct replay_env *env)
 	struct tape_reader *r = replay_open_reader(s->common.tape, &o, env);
 	if (!r)
 		return REPLAY_EXIT_TROUBLE;
-	struct tape_writer_opts wo = {
-		.sz = sizeof(wo),
-		.segment_size = s->segment_size,
-		/* segments rotate between chunks: several chunks each */
-		.chunk_size = s->segment_size && s->segment_size < CHUNKS_FROM
-				      ? (uint32_t)(s->segment_size / 8)
-				      : 0,
-		.on_segment_start = on_segment_start,
-		.ctx = s,
-	};
-	char err[TAPE_ERRLEN] = "";
-	int rc;
-	if (tape_writer_open(&s->w, s->out, &wo, err) < 0) {
-		fprintf(env->err, "%s slice: %s\n", env->prog, err);
-		rc = REPLAY_EXIT_TROUBLE;
-	} else {
-		rc = stream(s, r, env);
+	int rc = stream(s, r, env);
+	if (s->w) {
 		struct tape_writer_stats st;
 		tape_writer_stats(s->w, &st);
 		if (tape_writer_close(s->w) < 0 && !rc) {
@@ -430,8 +398,8 @@ static int slice_run(struct slice *s, const struct replay_env *env)
 				env->prog, s->out);
 			rc = REPLAY_EXIT_TROUBLE;
 		}
-		if (!rc) /* the placeholder is not counted */
-			summary(s, st.segments - 1, env);
+		if (!rc)
+			summary(s, st.segments, env);
 	}
 	if (report_damage(s, r, env) && !rc)
 		rc = REPLAY_EXIT_FINDINGS;

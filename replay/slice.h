@@ -95,7 +95,7 @@ struct slice {
 
 	/* the slice */
 	struct tape_writer *w;
-	bool started;	  /* past the placeholder segment */
+	bool started;	  /* the writer is open (start_slice) */
 	uint64_t next_ts; /* time of the metadata of the next segment */
 	struct slice_body last_clock, last_load; /* as written, with ts */
 	uint64_t last_clock_ts, last_load_ts;
