@@ -955,6 +955,27 @@ static void test_segment_start_records(void **state)
 	tape_reader_close(r);
 }
 
+/* opts.first_ts stamps the first segment's SEGMENT record (a tape made
+ * from another one starts at its records' time, not at the clock now). */
+static void test_first_ts(void **state)
+{
+	(void)state;
+	const uint64_t start = 5000000000ull; /* boot + 5 s: long past */
+	struct tape_writer_opts o = {.sz = sizeof(o), .first_ts = start};
+	struct tape_writer *w = open_writer(&o);
+	write_n(w, 3, start + 1000, 1000);
+	assert_int_equal(tape_writer_close(w), 0);
+
+	struct tape_reader *r;
+	char err[TAPE_ERRLEN];
+	struct tape_record rec;
+	assert_int_equal(tape_reader_open(&r, tape, NULL, err), 0);
+	assert_int_equal(tape_reader_next(r, &rec), 1);
+	assert_int_equal(rec.type, TT_REC_SEGMENT);
+	assert_int_equal(rec.ts, start);
+	tape_reader_close(r);
+}
+
 static void test_strerror(void **state)
 {
 	(void)state;
@@ -988,6 +1009,7 @@ int main(void)
 		T(test_write_error),
 		T(test_manifest_names_missing_segment),
 		T(test_segment_start_records),
+		T(test_first_ts),
 		T(test_file_modes_and_symlink),
 		T(test_strerror),
 	};
