@@ -35,9 +35,10 @@ TT=$(realpath "$BUILD/tracetape")
 WORKLOAD=$(realpath "$BUILD/tests/workload")
 TMP=$(mktemp -d /tmp/tracetape-e2e.XXXXXX)
 SESSION=tt-e2e-$$
-REC_PID=
+REC_PID= RED_PID=
 cleanup() {
 	[ -n "$REC_PID" ] && kill "$REC_PID" 2>/dev/null
+	[ -n "$RED_PID" ] && kill "$RED_PID" 2>/dev/null
 	tmux kill-session -t "$SESSION" 2>/dev/null
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
@@ -128,8 +129,13 @@ BASH_TTY=$(tmux display-message -p -t "$SESSION" '#{pane_tty}')
 [ -c "$BASH_TTY" ] || fail "tmux pane_tty '$BASH_TTY' is not a terminal"
 "$REC" -q -o "$TMP/bashtape" -p "$BASH_PID" -e bash,exec &
 REC_PID=$!
-for _ in $(seq 100); do # probes are attached once the tape exists
-	[ -n "$(ls -A "$TMP/bashtape" 2>/dev/null)" ] && break
+# a second recorder on the same bash, with its lines redacted
+"$REC" -q -o "$TMP/bashtape-redacted" -p "$BASH_PID" -e bash,exec \
+	--redact lines &
+RED_PID=$!
+for _ in $(seq 100); do # probes are attached once the tapes exist
+	[ -n "$(ls -A "$TMP/bashtape" 2>/dev/null)" ] &&
+		[ -n "$(ls -A "$TMP/bashtape-redacted" 2>/dev/null)" ] && break
 	sleep 0.1
 done
 [ -n "$(ls -A "$TMP/bashtape" 2>/dev/null)" ] || fail "recorder did not start"
@@ -146,11 +152,27 @@ while IFS= read -r line; do
 	sleep 0.3
 done <"$TMP/lines.txt"
 sleep 1.5
-kill -INT "$REC_PID"
+kill -INT "$REC_PID" "$RED_PID"
 wait "$REC_PID"
 rc=$?
 REC_PID=
 [ $rc -eq 0 ] || fail "bash recorder exited $rc after SIGINT, want 0"
+wait "$RED_PID" || fail "bash recorder with --redact lines failed"
+RED_PID=
+# the same lines, each written as ***, their terminals kept
+want=$(wc -l <"$TMP/lines.txt")
+red=$("$TT" dump --json "$TMP/bashtape-redacted" | python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin]
+lines = [r["line"] for r in recs if r["type"] == "readline"]
+ttys = [r for r in recs if r["type"] == "tty" and r.get("tty")]
+print(len(lines), sum(l == "***" for l in lines), len(ttys))')
+if [ "$red" = "$want $want $want" ] &&
+	! "$TT" dump --json "$TMP/bashtape-redacted" | grep -q tracetape-e2e-one; then
+	echo "PASS  redact lines: $want bash lines recorded as *** (with their terminals) by a second recorder on the same bash"
+else
+	fail "redact lines: readline records, redacted ones, tty records = '$red', want '$want $want $want', or a typed line leaked"
+fi
 
 echo "== 5. checks"
 python3 "$HERE/check.py" --tracetape "$TT" \
