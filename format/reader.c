@@ -449,6 +449,8 @@ static int check_header(struct tape_reader *r, uint32_t si, int fd,
 			  "header says segment %llu, the file name %llu",
 			  (unsigned long long)seq, (unsigned long long)s->seq);
 	s->seq = seq;
+	memcpy(s->tape_id, h + 24, 16);
+	s->have_tape_id = true;
 	if (!r->have_tape_id) {
 		memcpy(r->tape_id, h + 24, 16);
 		r->have_tape_id = true;

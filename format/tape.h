@@ -191,6 +191,9 @@ struct tape_segment_info {
 	uint64_t first_ts, last_ts; /* from the index (0 until known) */
 	uint64_t chunks, records;
 	uint16_t version_major, version_minor;
+	/* appended: the header's tape_id, once the header was read */
+	bool have_tape_id;
+	uint8_t tape_id[16];
 };
 size_t tape_reader_segments(const struct tape_reader *r,
 			    const struct tape_segment_info **list);

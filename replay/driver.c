@@ -46,24 +46,6 @@ static void read_error(struct tape_reader *r, const char *path,
 		fprintf(env->err, "%s: %s: %s\n", env->prog, path, msg);
 }
 
-/* First record's time and first clock anchor.  0, or an exit code. */
-/* What the driver learns before replaying: see prescan(). */
-struct tape_outline {
-	struct replay_when_ctx w;
-	uint64_t *seg_first; /* first_ts of each segment (0 = unknown) */
-	size_t nseg;
-};
-
-static void outline_segments(struct tape_reader *r, struct tape_outline *t)
-{
-	const struct tape_segment_info *s;
-	size_t n = tape_reader_segments(r, &s);
-	t->seg_first = n ? calloc(n, sizeof(*t->seg_first)) : NULL;
-	t->nseg = t->seg_first ? n : 0;
-	for (size_t i = 0; i < t->nseg; i++)
-		t->seg_first[i] = s[i].first_ts;
-}
-
 /*
  * Where reading may start for a window beginning at SINCE: the start of
  * the last segment that begins at or before it.  Every segment opens
@@ -71,36 +53,39 @@ static void outline_segments(struct tape_reader *r, struct tape_outline *t)
  * process and user snapshots), so earlier segments can be skipped
  * without losing it, and a late window does not read the whole tape.
  */
-static uint64_t seek_start(const struct tape_outline *t, uint64_t since)
+static uint64_t seek_start(struct tape_reader *r, uint64_t since)
 {
+	const struct tape_segment_info *s;
+	size_t n = tape_reader_segments(r, &s);
 	uint64_t start = 0;
-	for (size_t i = 0; since && i < t->nseg; i++)
-		if (t->seg_first[i] && t->seg_first[i] <= since &&
-		    t->seg_first[i] > start)
-			start = t->seg_first[i];
+	for (size_t i = 0; since && i < n; i++)
+		if (s[i].first_ts && s[i].first_ts <= since &&
+		    s[i].first_ts > start)
+			start = s[i].first_ts;
 	return start;
 }
 
+/* The first records: the tape's start and its first clock anchor. */
 static int prescan(const struct replay_common *c, const struct replay_env *env,
-		   struct tape_outline *t)
+		   void (*on_record)(const struct tape_record *, void *),
+		   void *ctx, struct replay_plan *p, struct tape_reader **out)
 {
-	struct replay_when_ctx *w = &t->w;
 	struct tape_reader_opts o = {.sz = sizeof(o)};
 	struct tape_reader *r = replay_open_reader(c->tape, &o, env);
 	if (!r)
 		return REPLAY_EXIT_TROUBLE;
 	struct tape_record rec;
 	int rc;
-	bool first = true;
 	for (long n = 0; n < PRESCAN_RECORDS; n++) {
 		rc = tape_reader_next(r, &rec);
 		if (rc <= 0)
 			break;
-		if (first)
-			w->tape_start_ts = rec.ts;
-		first = false;
+		if (!n)
+			p->when.tape_start_ts = rec.ts;
+		if (on_record)
+			on_record(&rec, ctx);
 		if (rec.type == TT_REC_CLOCK &&
-		    replay_clock_from_record(&rec, &w->clock))
+		    replay_clock_from_record(&rec, &p->when.clock))
 			break;
 	}
 	if (rc < 0) {
@@ -108,33 +93,57 @@ static int prescan(const struct replay_common *c, const struct replay_env *env,
 		tape_reader_close(r);
 		return REPLAY_EXIT_TROUBLE;
 	}
-	outline_segments(r, t);
-	tape_reader_close(r);
+	*out = r;
 	return 0;
 }
 
 static int parse_window(const struct replay_common *c,
-			const struct replay_env *env,
-			const struct replay_when_ctx *w, struct replay *rp)
+			const struct replay_env *env, struct replay_plan *p)
 {
+	const struct replay_when_ctx *w = &p->when;
 	const char *why = NULL;
-	if (c->since && replay_parse_when(c->since, w, &rp->since_ts, &why))
+	if (c->since && replay_parse_when(c->since, w, &p->since_ts, &why))
 		return replay_usage_error(env, c->analysis, "--since %s: %s",
 					  c->since, why);
-	if (c->until && replay_parse_when(c->until, w, &rp->until_ts, &why))
+	if (c->until && replay_parse_when(c->until, w, &p->until_ts, &why))
 		return replay_usage_error(env, c->analysis, "--until %s: %s",
 					  c->until, why);
 	if (c->duration_ns) {
-		uint64_t start = rp->since_ts ? rp->since_ts : w->tape_start_ts;
+		uint64_t start = p->since_ts ? p->since_ts : w->tape_start_ts;
 		uint64_t end = start + c->duration_ns;
-		if (!rp->until_ts || end < rp->until_ts)
-			rp->until_ts = end;
+		if (!p->until_ts || end < p->until_ts)
+			p->until_ts = end;
 	}
-	if (rp->since_ts && rp->until_ts && rp->until_ts < rp->since_ts)
+	if (p->since_ts && p->until_ts && p->until_ts < p->since_ts)
 		return replay_usage_error(env, c->analysis,
 					  "--until %s is before --since %s",
 					  c->until, c->since);
 	return 0;
+}
+
+int replay_plan(const struct replay_common *c, const struct replay_env *env,
+		void (*on_record)(const struct tape_record *rec, void *ctx),
+		void *ctx, struct replay_plan *p)
+{
+	struct tape_reader *r = NULL;
+	const struct tape_segment_info *s;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->when.utc = c->utc;
+	rc = prescan(c, env, on_record, ctx, p, &r);
+	if (rc)
+		return rc;
+	rc = parse_window(c, env, p);
+	if (!rc) {
+		p->read_from = seek_start(r, p->since_ts);
+		if (tape_reader_segments(r, &s) && s[0].have_tape_id)
+			for (int i = 0; i < 16; i++)
+				snprintf(p->tape_id + 2 * i, 3, "%02x",
+					 s[0].tape_id[i]);
+	}
+	tape_reader_close(r);
+	return rc;
 }
 
 static bool before_window(const struct replay *rp, uint64_t ts)
@@ -372,27 +381,26 @@ static int replay_records(struct replay *rp, const struct replay_common *c,
 	return streamed < 0 ? REPLAY_EXIT_TROUBLE : rc;
 }
 
-static int replay_window_run(const struct replay_common *c,
-			     const struct replay_ops *ops,
-			     const struct replay_env *env,
-			     const struct tape_outline *t)
+int replay_run(const struct replay_common *c, const struct replay_ops *ops,
+	       const struct replay_env *env)
 {
-	const struct replay_when_ctx *wp = &t->w;
-	int rc;
+	struct replay_plan p;
+	int rc = replay_plan(c, env, NULL, NULL, &p);
+	if (rc)
+		return rc;
 	struct replay rp = {
 		.out = env->out,
 		.err = env->err,
 		.json = c->json,
 		.utc = c->utc,
 		.tape = c->tape,
-		.tape_start_ts = wp->tape_start_ts,
+		.tape_start_ts = p.when.tape_start_ts,
+		.since_ts = p.since_ts,
+		.until_ts = p.until_ts,
 	};
-	rc = parse_window(c, env, wp, &rp);
-	if (rc)
-		return rc;
 	struct tape_reader_opts o = {
 		.sz = sizeof(o),
-		.since_ts = seek_start(t, rp.since_ts),
+		.since_ts = p.read_from,
 		.until_ts = rp.until_ts,
 		.file_order = (ops->flags & REPLAY_F_FILE_ORDER) != 0,
 	};
@@ -406,23 +414,11 @@ static int replay_window_run(const struct replay_common *c,
 		fprintf(env->err, "%s: out of memory\n", env->prog);
 		rc = REPLAY_EXIT_TROUBLE;
 	} else {
-		replay_state_set_first_clock(rp.state, &wp->clock);
+		replay_state_set_first_clock(rp.state, &p.when.clock);
 		rc = replay_records(&rp, c, ops, env);
 	}
 	replay_buf_free(rp.buf);
 	replay_state_free(rp.state);
 	tape_reader_close(rp.reader);
-	return rc;
-}
-
-int replay_run(const struct replay_common *c, const struct replay_ops *ops,
-	       const struct replay_env *env)
-{
-	struct tape_outline t = {.w = {.utc = c->utc}};
-	int rc = prescan(c, env, &t);
-	if (rc)
-		return rc;
-	rc = replay_window_run(c, ops, env, &t);
-	free(t.seg_first);
 	return rc;
 }

@@ -31,101 +31,31 @@
 #include "state.h"
 #include "when.h"
 
-#define PRESCAN_RECORDS 100000
 /* Below this --segment-size, chunks are an eighth of a segment. */
 #define CHUNKS_FROM (16ull << 20)
 
-/* The source's first record time, first anchor and segment_size
- * option, and where its segments start. */
-static void prescan_record(struct slice *s, const struct tape_record *rec,
-			   bool *clock)
+/* replay_plan's look at the source's first records: its segment_size
+ * option (the slice rotates like its source). */
+static void take_segment_size(const struct tape_record *rec, void *ctx)
 {
-	if (rec->type == TT_REC_CLOCK && !*clock)
-		*clock = replay_clock_from_record(rec, &s->when.clock);
+	struct slice *s = ctx;
 	if (rec->type == TT_REC_OPTIONS && !s->src_segment_size) {
 		const char *v = tape_rec_kv(rec, "segment_size");
 		s->src_segment_size = strdup(v ? v : "");
 	}
 }
 
-static void prescan_segments(struct slice *s, struct tape_reader *r)
-{
-	const struct tape_segment_info *seg;
-	size_t n = tape_reader_segments(r, &seg);
-	s->seg_first = n ? calloc(n, sizeof(*s->seg_first)) : NULL;
-	s->nseg = s->seg_first ? n : 0;
-	for (size_t i = 0; i < s->nseg; i++)
-		s->seg_first[i] = seg[i].first_ts;
-	if (n)
-		slice_read_tape_id(seg[0].path, s->tape_id);
-}
-
-static int prescan(struct slice *s, const struct replay_env *env)
-{
-	struct tape_reader_opts o = {.sz = sizeof(o)};
-	struct tape_reader *r = replay_open_reader(s->common.tape, &o, env);
-	if (!r)
-		return REPLAY_EXIT_TROUBLE;
-	struct tape_record rec;
-	int rc = 0;
-	bool clock = false;
-	for (long n = 0; n < PRESCAN_RECORDS; n++) {
-		if ((rc = tape_reader_next(r, &rec)) <= 0)
-			break;
-		if (!n)
-			s->when.tape_start_ts = rec.ts;
-		prescan_record(s, &rec, &clock);
-		if (clock && s->src_segment_size)
-			break;
-	}
-	if (rc < 0) {
-		fprintf(env->err, "%s slice: %s: %s\n", env->prog,
-			s->common.tape, tape_reader_error(r));
-		tape_reader_close(r);
-		return REPLAY_EXIT_TROUBLE;
-	}
-	prescan_segments(s, r);
-	tape_reader_close(r);
-	return 0;
-}
-
-static int parse_window(struct slice *s, const struct replay_env *env)
-{
-	const struct replay_common *c = &s->common;
-	const char *why = NULL;
-	if (c->since && replay_parse_when(c->since, &s->when, &s->since, &why))
-		return replay_usage_error(env, "slice", "--since %s: %s",
-					  c->since, why);
-	if (c->until && replay_parse_when(c->until, &s->when, &s->until, &why))
-		return replay_usage_error(env, "slice", "--until %s: %s",
-					  c->until, why);
-	if (s->since && s->until && s->until < s->since)
-		return replay_usage_error(env, "slice",
-					  "--until %s is before --since %s",
-					  c->until, c->since);
-	return 0;
-}
-
-/*
- * Reading starts at the last segment beginning at or before the
- * window: its metadata rebuilds what was known then, and earlier
- * segments need not be read.
- */
-static void choose_read_from(struct slice *s)
-{
-	for (size_t i = 0; s->since && i < s->nseg; i++)
-		if (s->seg_first[i] && s->seg_first[i] <= s->since &&
-		    s->seg_first[i] > s->read_from)
-			s->read_from = s->seg_first[i];
-}
-
 int slice_prepare(struct slice *s, const struct replay_env *env)
 {
-	s->when.utc = s->common.utc;
-	int rc = prescan(s, env);
-	if (rc || (rc = parse_window(s, env)))
+	struct replay_plan p;
+	int rc = replay_plan(&s->common, env, take_segment_size, s, &p);
+	if (rc)
 		return rc;
-	choose_read_from(s);
+	s->when = p.when;
+	s->since = p.since_ts;
+	s->until = p.until_ts;
+	s->read_from = p.read_from;
+	memcpy(s->tape_id, p.tape_id, sizeof(s->tape_id));
 	uint64_t v;
 	if (!s->segment_size && s->src_segment_size &&
 	    replay_parse_u64(s->src_segment_size, &v) == 0 &&

@@ -78,9 +78,7 @@ struct slice {
 	struct replay_when_ctx when;
 	uint64_t since, until; /* boot ns, 0 = open */
 	uint64_t read_from;    /* start of the segment holding since */
-	uint64_t *seg_first;   /* first_ts of each source segment */
-	size_t nseg;
-	char tape_id[33]; /* hex, "" = unknown */
+	char tape_id[33];      /* hex, "" = unknown */
 	char *src_segment_size;
 
 	/* what the source's metadata said last */
@@ -135,9 +133,6 @@ bool slice_meta_is_repeat(struct slice *s, const struct tape_record *rec);
 
 /* Anchor C moved to boot time TS: the same boot -> wall mapping. */
 struct tt_clock slice_meta_carried_clock(const struct tt_clock *c, uint64_t ts);
-
-/* The tape_id of segment file PATH as 32 hex digits in OUT, or "". */
-void slice_read_tape_id(const char *path, char out[33]);
 
 /* Write the metadata of a new segment of the slice, at time TS. */
 int slice_write_metadata(struct slice *s, struct tape_writer *w, uint64_t ts);

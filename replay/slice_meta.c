@@ -12,18 +12,14 @@
  * is what every analysis of the source applies to those times), so that
  * the slice starts at its window and not at an older anchor.
  */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "slice.h"
 #include "state.h"
 
-#define SEG_MAGIC      "TTAPE\0\r\n"
-#define TAPE_ID_OFFSET 24
-#define OPTIONS_MAX    (256u << 10)
-#define SLICE_KEY      "slice_"
+#define OPTIONS_MAX (256u << 10)
+#define SLICE_KEY   "slice_"
 
 /* ---- small helpers ----------------------------------------------- */
 
@@ -75,7 +71,6 @@ void slice_free(struct slice *s)
 {
 	if (!s)
 		return;
-	free(s->seg_first);
 	free(s->src_segment_size);
 	free(s->host.data);
 	free(s->options.data);
@@ -86,21 +81,6 @@ void slice_free(struct slice *s)
 	bodies_free(&s->users);
 	slice_procs_free(s->procs);
 	free(s);
-}
-
-void slice_read_tape_id(const char *path, char out[33])
-{
-	unsigned char h[TAPE_ID_OFFSET + 16];
-	out[0] = '\0';
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = pread(fd, h, sizeof(h), 0);
-	close(fd);
-	if (n != (ssize_t)sizeof(h) || memcmp(h, SEG_MAGIC, 8) != 0)
-		return;
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[TAPE_ID_OFFSET + i]);
 }
 
 /* ---- taking the source's metadata -------------------------------- */
