@@ -1184,6 +1184,18 @@ static __always_inline bool compat_syscall(void)
 	return task->thread_info.status & TT_TS_COMPAT; /* a plain load */
 }
 
+/* The x86_64 system call arguments, from trusted (BTF) registers. */
+static __always_inline void take_args(struct sys_call *c,
+				      const struct pt_regs *regs)
+{
+	c->arg[0] = regs->di;
+	c->arg[1] = regs->si;
+	c->arg[2] = regs->dx;
+	c->arg[3] = regs->r10;
+	c->arg[4] = regs->r8;
+	c->arg[5] = regs->r9;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
@@ -1193,12 +1205,7 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 	if (!interesting(c.nr) || compat_syscall())
 		return 0;
 	c.ret = ret;
-	c.arg[0] = regs->di;
-	c.arg[1] = regs->si;
-	c.arg[2] = regs->dx;
-	c.arg[3] = regs->r10;
-	c.arg[4] = regs->r8;
-	c.arg[5] = regs->r9;
+	take_args(&c, regs);
 	dispatch(&c, RUN_STAGED);
 	return 0;
 }
@@ -1247,12 +1254,7 @@ static __always_inline int on_fexit(long nr, struct pt_regs *regs, long ret)
 	c.ret = ret;
 	if (!s || !selected(&c))
 		return 0;
-	c.arg[0] = regs->di;
-	c.arg[1] = regs->si;
-	c.arg[2] = regs->dx;
-	c.arg[3] = regs->r10;
-	c.arg[4] = regs->r8;
-	c.arg[5] = regs->r9;
+	take_args(&c, regs);
 	if (!claim_scratch(s)) {
 		if (wanted_in(false, RUN_PREEMPTIBLE))
 			count_loss(1);
